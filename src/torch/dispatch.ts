@@ -1,0 +1,71 @@
+// Calls ATen operators by schema name through the native dispatcher bridge. Tensor arguments
+// are passed as handles, tensor results come back as fresh scoped Tensors.
+import { asTorchError } from "./errors.js";
+import { type Handle, native } from "./native.js";
+
+/** Anything that can stand in for an operator argument. */
+export type OpArg = unknown;
+
+interface Wrappable {
+  readonly handle: Handle;
+}
+
+let wrapHandle: (h: Handle) => unknown = () => {
+  throw new Error("facelab: Tensor class not registered");
+};
+
+/** @internal called once by tensor.ts so results can be wrapped without an import cycle. */
+export function registerWrapper(fn: (h: Handle) => unknown): void {
+  wrapHandle = fn;
+}
+
+const ids = new Map<string, number>();
+
+/** Resolves "add.Tensor" / "relu" to a dispatcher id, once. */
+export function opId(name: string): number {
+  let id = ids.get(name);
+  if (id === undefined) {
+    const dot = name.indexOf(".");
+    const base = dot < 0 ? name : name.slice(0, dot);
+    const overload = dot < 0 ? "" : name.slice(dot + 1);
+    try {
+      id = native.opId(base.includes("::") ? base : `aten::${base}`, overload);
+    } catch (e) {
+      throw asTorchError(e, name);
+    }
+    ids.set(name, id);
+  }
+  return id;
+}
+
+/** The schema of an operator, e.g. for error messages: schemaOf("conv2d"). */
+export const schemaOf = (name: string): string => native.schema(opId(name));
+
+function toNative(a: OpArg): unknown {
+  if (a !== null && typeof a === "object") {
+    if ("handle" in a) return (a as Wrappable).handle;
+    if (Array.isArray(a)) return a.map(toNative);
+  }
+  return a;
+}
+
+function fromNative(r: unknown): unknown {
+  if (r === null || typeof r !== "object") return r;
+  if (Array.isArray(r)) return r.map(fromNative);
+  return wrapHandle(r as Handle);
+}
+
+/** Calls aten::<name> with positional arguments; `undefined` takes the schema default. */
+export function callOp<R = unknown>(name: string, ...args: OpArg[]): R {
+  const id = opId(name);
+  const n = args.length;
+  const conv = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) conv[i] = toNative(args[i]);
+  let r: unknown;
+  try {
+    r = native.call(id, ...conv);
+  } catch (e) {
+    throw asTorchError(e, name);
+  }
+  return fromNative(r) as R;
+}

@@ -1,0 +1,11 @@
+// facelab/torch: LibTorch from TypeScript. Knows nothing about faces.
+export * from "./autograd.js";
+export * from "./creation.js";
+export { callOp, schemaOf } from "./dispatch.js";
+export * from "./dtype.js";
+export { TorchError } from "./errors.js";
+export * as F from "./nn/functional.js";
+export * from "./ops.js";
+export * from "./runtime.js";
+export { keep, moveToOuter, scope, tidy } from "./scope.js";
+export { type Device, type NestedArray, Tensor, type TensorOrScalar } from "./tensor.js";

@@ -1,0 +1,29 @@
+// Process-wide runtime: seeding, threads, build information, memory counters, CUDA.
+import { native, type NativeConfig } from "./native.js";
+
+/** Seeds LibTorch's CPU (and CUDA) generators, like torch.manual_seed. */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+  native.manualSeed(seed);
+}
+
+/** Number of native tensors alive in this process (tf.memory().numTensors equivalent). */
+export const liveTensors = (): number => native.liveTensors();
+
+export const setNumThreads = (n: number): void => native.setNumThreads(n);
+export const getNumThreads = (): number => native.config().numThreads;
+
+/** Returns freed heap memory to the OS (glibc keeps it otherwise). */
+export const mallocTrim = (): void => native.mallocTrim();
+
+let cached: NativeConfig | undefined;
+/** LibTorch version, BLAS in use, threads, CUDA and Gloo availability. */
+export function buildInfo(): NativeConfig {
+  cached ??= native.config();
+  return { ...cached, numThreads: native.config().numThreads };
+}
+
+export const cuda = {
+  isAvailable: (): boolean => buildInfo().cudaAvailable,
+  deviceCount: (): number => buildInfo().cudaDeviceCount,
+};
