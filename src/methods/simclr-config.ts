@@ -1,0 +1,167 @@
+// The SimCLR study configuration: one schema for pretraining, the online monitors, and the evaluation
+// suite (linear probe, fine-tune, supervised from scratch). Recipes in configs/simclr-*.yaml fill it;
+// every field has a default so a recipe names only what it changes. Defaults cite
+// reference/simclr.md (§ numbers) where they come from a paper or a reference implementation.
+import { z } from "zod";
+
+const fraction = z.number().gt(0).lte(1);
+
+export const AugmentSchema = z.object({
+  /** RandomResizedCrop area range; SimCLR App. A uses (0.08, 1) */
+  cropScale: z.tuple([fraction, fraction]).default([0.08, 1]),
+  /** horizontal flip probability */
+  flipProb: z.number().min(0).max(1).default(0.5),
+  /** colour jitter strength s → (0.8s, 0.8s, 0.8s, 0.2s); 0.5 for 32 px images (§3, paper B.9) */
+  jitterStrength: z.number().min(0).max(2).default(0.5),
+  jitterProb: z.number().min(0).max(1).default(0.8),
+  grayscaleProb: z.number().min(0).max(1).default(0.2),
+  /** Gaussian blur probability; off for 32 px images (§3), 0.5 for larger face crops */
+  blurProb: z.number().min(0).max(1).default(0),
+});
+export type AugmentConfig = z.infer<typeof AugmentSchema>;
+
+export const DataSchema = z.object({
+  /** which reader builds the unlabeled pool and the labelled sets */
+  dataset: z.enum(["fashion-mnist", "cifar10", "faces", "synthetic-faces"]),
+  /** dataset folder (Fashion-MNIST IDX files, CIFAR-10 binary batches) */
+  root: z.string().optional(),
+  /** face folders for the unlabeled pool; any subset may be given. UTKFace also provides the labels. */
+  utkface: z.string().optional(),
+  ffhq: z.string().optional(),
+  celeba: z.string().optional(),
+  /** side of the square images fed to the encoder */
+  imageSize: z.number().int().min(8).default(32),
+  /** at most this many images in the unlabeled pretraining pool (0 = all) */
+  pretrainLimit: z.number().int().min(0).default(0),
+  /** at most this many validation images (0 = all) */
+  evalLimit: z.number().int().min(0).default(0),
+  /** synthetic-faces: images to generate */
+  syntheticCount: z.number().int().min(16).default(2000),
+});
+
+export const ModelSchema = z.object({
+  arch: z.enum(["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]).default("resnet18"),
+  /** channels of the first stage (64 in torchvision); smaller is a narrower, faster network */
+  width: z.number().int().min(4).default(64),
+  /** 3×3 stride-1 stem without max-pool, the right stem for ≤ 32 px images (§1.1, §4 theme 1) */
+  cifarStem: z.boolean().default(true),
+});
+
+export const HeadSchema = z.object({
+  /** SimCLRv2 default 3 (google tf2/run.py num_proj_layers), v1 used 2 */
+  layers: z.number().int().min(1).max(4).default(3),
+  /** hidden width; 0 = the encoder's feature width (google ProjectionHead) */
+  hidden: z.number().int().min(0).default(0),
+  /** output width 128 (google proj_out_dim) */
+  out: z.number().int().min(2).default(128),
+});
+
+export const MonitorSchema = z.object({
+  /** kNN accuracy every `every` epochs (k=200, τ=0.1 cosine weighted, lightly's monitor, §6) */
+  knn: z.boolean().default(true),
+  knnK: z.number().int().min(1).default(200),
+  knnTemperature: z.number().gt(0).default(0.1),
+  every: z.number().int().min(1).default(1),
+  /** labelled images used as the kNN memory bank / online probe training set */
+  bankSize: z.number().int().min(10).default(2000),
+  /** validation images the kNN and online probe are scored on */
+  querySize: z.number().int().min(10).default(1000),
+  /** detached linear classifier trained alongside on stop-gradient features (google lineareval_while_pretraining) */
+  onlineProbe: z.boolean().default(true),
+});
+
+export const PretrainSchema = z.object({
+  epochs: z.number().int().min(0).default(100),
+  batchSize: z.number().int().min(2).default(256),
+  optimizer: z.enum(["lars", "sgd", "adamw"]).default("lars"),
+  /** base LR, scaled by lrScaling with the batch size: linear lr·B/256, sqrt lr·√B (google tf2/run.py) */
+  lr: z.number().gt(0).default(0.3),
+  lrScaling: z.enum(["linear", "sqrt", "none"]).default("sqrt"),
+  weightDecay: z.number().min(0).default(1e-6),
+  momentum: z.number().min(0).max(1).default(0.9),
+  /** LARS trust coefficient (google lars_optimizer.py eeta) */
+  eta: z.number().gt(0).default(0.001),
+  warmupEpochs: z.number().min(0).default(10),
+  /** NT-Xent temperature: 0.2 for short runs, 0.5 for long ones (§6) */
+  temperature: z.number().gt(0).default(0.2),
+  augment: AugmentSchema.prefault({}),
+  /** save a checkpoint every N epochs (and always at the end) */
+  checkpointEvery: z.number().int().min(1).default(10),
+  /** also run the evaluation suite after these epochs (the seed fine-tuned at 50 and 100) */
+  evalAt: z.array(z.number().int().min(1)).default([]),
+  monitor: MonitorSchema.prefault({}),
+});
+
+export const LinearProbeSchema = z.object({
+  enabled: z.boolean().default(true),
+  epochs: z.number().int().min(1).default(30),
+  batchSize: z.number().int().min(2).default(256),
+  /** base LR per 256 images (paper B.6: 0.1·B/256), SGD Nesterov */
+  lr: z.number().gt(0).default(0.1),
+  weightDecay: z.number().min(0).default(0),
+  /** also probe a randomly initialised encoder of the same shape, the baseline SimCLR must beat */
+  randomInitBaseline: z.boolean().default(true),
+});
+
+export const FinetuneSchema = z.object({
+  enabled: z.boolean().default(true),
+  epochs: z.number().int().min(1).default(30),
+  batchSize: z.number().int().min(2).default(128),
+  /** base LR per 256 images (paper B.5: 0.05·B/256, Nesterov, no weight decay, no warmup) */
+  lr: z.number().gt(0).default(0.05),
+  weightDecay: z.number().min(0).default(0),
+  /** 0 = fresh head on the encoder output h; 1 = keep the first projection layer (SimCLRv2 ft_proj_selector=1) */
+  fromProjectionLayer: z.union([z.literal(0), z.literal(1)]).default(0),
+  /** inverse-frequency class weights in the cross entropy */
+  classWeights: z.enum(["none", "balanced"]).default("none"),
+  /** draw minibatches class-balanced */
+  balancedSampling: z.boolean().default(false),
+  /** crop + flip during fine-tuning (paper B.5); crop area range */
+  cropScale: z.tuple([fraction, fraction]).default([0.5, 1]),
+  /** stop and explain on one-class predictions or a loss stuck at ln C */
+  guards: z.boolean().default(true),
+});
+
+export const ScratchSchema = FinetuneSchema.extend({
+  /** supervised from scratch trains everything from random init; give it its own LR/weight decay */
+  lr: z.number().gt(0).default(0.1),
+  weightDecay: z.number().min(0).default(5e-4),
+});
+
+export const EvaluateSchema = z.object({
+  /** labelled tasks: "label" for Fashion-MNIST/CIFAR-10, "gender" and/or "race" for faces */
+  tasks: z.array(z.string()).default(["label"]),
+  /** fractions of the labelled training pool to fine-tune on, drawn class-balanced and stratified */
+  labelFractions: z.array(fraction).default([0.01, 0.1]),
+  /**
+   * faces: the labelled dataset is split into a training part of this fraction and a validation part
+   * of the rest (the seed fine-tuned on 30% of UTKFace and validated on 70%)
+   */
+  trainSplit: fraction.default(0.3),
+  linearProbe: LinearProbeSchema.prefault({}),
+  finetune: FinetuneSchema.prefault({}),
+  scratch: ScratchSchema.prefault({}),
+});
+
+export const SimclrConfigSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, "run names use letters, digits, . _ -"),
+  seed: z.number().int().min(0).default(0),
+  device: z.string().default("cpu"),
+  data: DataSchema,
+  model: ModelSchema.prefault({}),
+  head: HeadSchema.prefault({}),
+  pretrain: PretrainSchema.prefault({}),
+  evaluate: EvaluateSchema.prefault({}),
+});
+export type SimclrConfig = z.infer<typeof SimclrConfigSchema>;
+export type PretrainConfig = SimclrConfig["pretrain"];
+export type EvaluateConfig = SimclrConfig["evaluate"];
+export type FinetuneConfig = z.infer<typeof FinetuneSchema>;
+export type LinearProbeConfig = z.infer<typeof LinearProbeSchema>;
+
+/** The LR after batch-size scaling (google tf2/run.py learning_rate_scaling). */
+export function scaledLr(base: number, batchSize: number, scaling: "linear" | "sqrt" | "none"): number {
+  if (scaling === "linear") return (base * batchSize) / 256;
+  if (scaling === "sqrt") return base * Math.sqrt(batchSize);
+  return base;
+}
