@@ -5,6 +5,7 @@ export { callOp, schemaOf } from "./dispatch.js";
 export * from "./dtype.js";
 export { TorchError } from "./errors.js";
 export * as F from "./nn/functional.js";
+export * as nn from "./nn/index.js";
 export * from "./ops.js";
 export * from "./runtime.js";
 export { keep, moveToOuter, scope, tidy } from "./scope.js";
