@@ -1,0 +1,23 @@
+// facelab/losses: pure loss functions over Tensors (and, in modules.ts, heads that own parameters).
+export { checkHeadInputs, cosineLogits, type LossOutput } from "./common.js";
+export {
+  type ArcFaceOptions,
+  arcFaceLoss,
+  type CosFaceOptions,
+  cosFaceLoss,
+  crossEntropyLoss,
+  softmaxLoss,
+} from "./margins.js";
+export { type NtXentGlobalBatch, type NtXentOptions, type NtXentOutput, ntXent, ntXentWithLogits } from "./ntxent.js";
+export { meanFeatureNorm, type RingLossOptions, type RingLossType, ringLoss } from "./ring.js";
+export {
+  angleInterval,
+  aSoftmaxPsi,
+  chebyshevCos,
+  SPHEREFACE_LAMBDA_DEFAULTS,
+  type SphereFaceOptions,
+  type SphereFaceROptions,
+  sphereFaceLambda,
+  sphereFaceLoss,
+  sphereFaceRLoss,
+} from "./sphereface.js";
