@@ -1,0 +1,45 @@
+// The face-recognition network: backbone → embedding layer (FC + BatchNorm1d, no ReLU after it,
+// per SphereFace's appendix and insightface's iResNet head) → margin head (head.ts).
+import { type Device, nn, type Tensor } from "../../torch/index.js";
+import { type Backbone, type BackboneOptions, createBackbone } from "./backbones.js";
+import { type HeadOptions, MarginHead } from "./head.js";
+
+export interface FaceRecOptions extends BackboneOptions {
+  /** Embedding size (seed/insightface: 512). */
+  embeddingDim: number;
+  numClasses: number;
+  loss: string;
+  lossParams?: HeadOptions;
+}
+
+export class FaceRecNet extends nn.Module<[Tensor], Tensor> {
+  readonly backbone: Backbone;
+  readonly embedding: nn.Linear;
+  readonly bn: nn.BatchNorm1d;
+  readonly head: MarginHead;
+
+  constructor(readonly opts: FaceRecOptions) {
+    super();
+    this.backbone = this.registerModule("backbone", createBackbone(opts));
+    this.embedding = this.registerModule("embedding", new nn.Linear(this.backbone.featureDim, opts.embeddingDim));
+    this.bn = this.registerModule("bn", new nn.BatchNorm1d(opts.embeddingDim));
+    this.head = this.registerModule(
+      "head",
+      new MarginHead(opts.loss, opts.embeddingDim, opts.numClasses, opts.lossParams),
+    );
+  }
+
+  /** Images (N,C,H,W) float → embeddings (N,D). */
+  forward(x: Tensor): Tensor {
+    return this.bn.call(this.embedding.call(this.backbone.features(x)));
+  }
+
+  /** Evaluation logits without margin. */
+  logits(embeddings: Tensor): Tensor {
+    return this.head.logits(embeddings);
+  }
+
+  get device(): Device {
+    return this.head.weight.device;
+  }
+}
