@@ -7,6 +7,7 @@ export { TorchError } from "./errors.js";
 export * as F from "./nn/functional.js";
 export * as nn from "./nn/index.js";
 export * from "./ops.js";
+export * as optim from "./optim/index.js";
 export * from "./runtime.js";
 export { keep, moveToOuter, scope, tidy } from "./scope.js";
 export { type Device, type NestedArray, Tensor, type TensorOrScalar } from "./tensor.js";
