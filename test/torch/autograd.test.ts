@@ -27,7 +27,11 @@ leakCheckEachTest();
 
 /** A float64 leaf requiring grad, uniform in [lo, hi). */
 function x64(shape: number[], lo = -1, hi = 1): Tensor {
-  return tidy(() => rand(shape, { dtype: "float64" }).mul(hi - lo).add(lo)).requiresGrad_();
+  return tidy(() =>
+    rand(shape, { dtype: "float64" })
+      .mul(hi - lo)
+      .add(lo),
+  ).requiresGrad_();
 }
 
 describe("elementwise gradients (float64 finite differences)", () => {
@@ -75,8 +79,7 @@ describe("elementwise gradients (float64 finite differences)", () => {
       gradcheck((x, y) => x.maximum(y.sub(1)), [a, b], { name: "maximum" });
       gradcheck((x, y) => x.minimum(y.sub(1)), [a, b], { name: "minimum" });
       gradcheck((x) => x.mul(3).rsub(1), [a], { name: "rsub" });
-    }),
-  );
+    }));
 
   test("where and masked_fill pass gradients only where selected", () =>
     tidy(() => {
@@ -86,8 +89,7 @@ describe("elementwise gradients (float64 finite differences)", () => {
       const cond = rand([4, 5]).gt(0.5);
       gradcheck((x, y) => where(cond, x, y), [a, b], { name: "where" });
       gradcheck((x) => x.maskedFill(cond, 0.25), [a], { name: "masked_fill" });
-    }),
-  );
+    }));
 });
 
 describe("reduction gradients", () => {
@@ -103,8 +105,7 @@ describe("reduction gradients", () => {
       gradcheck((t) => t.var([0, 2], { unbiased: false, keepdim: true }), [x], { name: "var biased" });
       gradcheck((t) => t.std(0), [x], { name: "std" });
       gradcheck((t) => t.cumsum(1), [x], { name: "cumsum" });
-    }),
-  );
+    }));
 
   test("max/min/amax with dims, norm, logsumexp", () =>
     tidy(() => {
@@ -120,8 +121,7 @@ describe("reduction gradients", () => {
       gradcheck((t) => t.logsumexp(1), [x], { name: "logsumexp" });
       gradcheck((t) => t.topk(2, 1).values, [x], { name: "topk" });
       gradcheck((t) => t.sort(1).values, [x], { name: "sort" });
-    }),
-  );
+    }));
 });
 
 describe("linear algebra gradients", () => {
@@ -141,8 +141,7 @@ describe("linear algebra gradients", () => {
       const v = x64([4]);
       gradcheck((x, y) => x.matmul(y), [m, v], { name: "matrix-vector" });
       gradcheck((x) => x.dot(x), [v], { name: "dot" });
-    }),
-  );
+    }));
 });
 
 describe("indexing and shape gradients", () => {
@@ -150,7 +149,14 @@ describe("indexing and shape gradients", () => {
     tidy(() => {
       manualSeed(7);
       const x = x64([3, 4]);
-      const idx = tensor([[0, 3], [1, 1], [2, 0]], { dtype: "int64" });
+      const idx = tensor(
+        [
+          [0, 3],
+          [1, 1],
+          [2, 0],
+        ],
+        { dtype: "int64" },
+      );
       gradcheck((t) => t.gather(1, idx), [x], { name: "gather" });
       const rows = tensor([2, 0, 2], { dtype: "int64" });
       gradcheck((t) => t.indexSelect(0, rows), [x], { name: "index_select" });
@@ -159,8 +165,7 @@ describe("indexing and shape gradients", () => {
       gradcheck((t, s) => t.scatter(1, idx.narrow(1, 0, 1), s.narrow(1, 0, 1)), [x, src], { name: "scatter" });
       gradcheck((t, s) => t.scatterAdd(1, idx, s), [x, src], { name: "scatter_add" });
       gradcheck((t) => t.scatter(1, idx, 0.5), [x], { name: "scatter value" });
-    }),
-  );
+    }));
 
   test("view ops, slicing, cat, stack, split", () =>
     tidy(() => {
@@ -178,8 +183,7 @@ describe("indexing and shape gradients", () => {
       gradcheck((t, u) => stack([t, u], -1), [x, y], { name: "stack" });
       gradcheck((t) => t.split(1, 2)[1] as Tensor, [x], { name: "split" });
       gradcheck((t) => t.chunk(2, 2)[0] as Tensor, [x], { name: "chunk" });
-    }),
-  );
+    }));
 });
 
 describe("autograd API", () => {
@@ -197,8 +201,7 @@ describe("autograd API", () => {
       const y = x.mul(d).sum(); // gradient flows only through the first factor
       y.backward();
       assertClose(x.grad as Tensor, [1, 2, 3]);
-    }),
-  );
+    }));
 
   test("grad() leaves .grad alone and supports createGraph (second derivative)", () =>
     tidy(() => {
@@ -209,8 +212,7 @@ describe("autograd API", () => {
       assert.equal(x.grad, null);
       const [h] = grad([(g as Tensor).sum()], [x]);
       assertClose(h as Tensor, [3, -9]); // 6x
-    }),
-  );
+    }));
 
   test("backward of several outputs and of a non-scalar with a gradient", () =>
     tidy(() => {
@@ -220,8 +222,7 @@ describe("autograd API", () => {
       x.grad = null;
       x.mul(x).backward(tensor([1, 10], { dtype: "float64" }));
       assertClose(x.grad as Tensor, [2, 40]);
-    }),
-  );
+    }));
 
   test("retainGrad keeps a non-leaf gradient; isLeaf", () =>
     tidy(() => {
@@ -232,8 +233,7 @@ describe("autograd API", () => {
       assert.equal(x.isLeaf, true);
       assert.equal(y.isLeaf, false);
       assertClose(y.grad as Tensor, [1, 1]);
-    }),
-  );
+    }));
 
   test("noGrad / enableGrad nest and restore the mode, also on throw", () =>
     tidy(() => {
@@ -255,8 +255,7 @@ describe("autograd API", () => {
       assert.equal(isGradEnabled(), true);
       assert.throws(() => noGrad(async () => 1), /synchronous/);
       assert.equal(isGradEnabled(), true);
-    }),
-  );
+    }));
 
   test("in-place update of a leaf under noGrad keeps it a leaf", () =>
     tidy(() => {
@@ -266,8 +265,7 @@ describe("autograd API", () => {
       noGrad(() => p.sub_((p.grad as Tensor).mul(0.1)));
       assert.equal(p.isLeaf, true);
       assertClose(p, before.mul(0.8)); // p - 0.1·2p
-    }),
-  );
+    }));
 });
 
 describe("the gradient checker itself", () => {
@@ -276,6 +274,5 @@ describe("the gradient checker itself", () => {
       const x = x64([4], 0.5, 1);
       // x.detach()*x has true derivative 2x but autograd sees only x: the checker must object.
       assert.throws(() => gradcheck((t) => t.detach().mul(t), [x], { name: "detached" }), /finite difference/);
-    }),
-  );
+    }));
 });
