@@ -5,12 +5,18 @@
 //  - the loss not moving from ln C (the value of a zero/near-uniform head),
 //  - the new head's parameters missing from the optimizer, a zero LR after the schedule, non-finite grads.
 // When one fires the run stops with a TrainingFailure whose message explains the cause and what to try.
-import { type Tensor, bincount, noGrad, tidy } from "../torch/index.js";
+import { bincount, noGrad, type Tensor, tidy } from "../torch/index.js";
 
 /** A stop-and-explain failure of a training run: `kind` names the check, `message` says what to try. */
 export class TrainingFailure extends Error {
   constructor(
-    readonly kind: "prediction-collapse" | "loss-stuck" | "head-not-optimized" | "zero-lr" | "non-finite" | "representation-collapse",
+    readonly kind:
+      | "prediction-collapse"
+      | "loss-stuck"
+      | "head-not-optimized"
+      | "zero-lr"
+      | "non-finite"
+      | "representation-collapse",
     message: string,
   ) {
     super(message);
@@ -38,7 +44,11 @@ export function classificationReport(pred: Tensor, target: Tensor, numClasses: n
     throw new RangeError(`classificationReport: ${pred.numel} predictions but ${target.numel} targets`);
   const counts = tidy(() =>
     noGrad(() => {
-      const idx = target.reshape([-1]).long().mul(numClasses).add(pred.reshape([-1]).long());
+      const idx = target
+        .reshape([-1])
+        .long()
+        .mul(numClasses)
+        .add(pred.reshape([-1]).long());
       return bincount(idx, numClasses * numClasses).toNumbers();
     }),
   );
@@ -176,11 +186,12 @@ export function assertFiniteLoss(loss: number, where: string): void {
 }
 
 /**
- * Inverse-frequency class weights (sklearn's "balanced": n / (C · count_c)) for a weighted cross entropy.
- * Classes absent from the labels get weight 0.
+ * Inverse-frequency class weights (sklearn's "balanced": n / (C · count_c), C = classes present) for a
+ * weighted cross entropy; the weights average to 1 over the samples. Absent classes get weight 0.
  */
 export function balancedClassWeights(labels: ArrayLike<number>, numClasses: number): number[] {
   const counts = new Array<number>(numClasses).fill(0);
   for (let i = 0; i < labels.length; i++) counts[labels[i]!]! += 1;
-  return counts.map((c) => (c > 0 ? labels.length / (numClasses * c) : 0));
+  const present = counts.filter((c) => c > 0).length;
+  return counts.map((c) => (c > 0 ? labels.length / (present * c) : 0));
 }

@@ -7,7 +7,7 @@
 // Alignment and uniformity follow Wang & Isola (2020): align = E‖f(x)−f(y)‖² over positive pairs
 // (0 = identical views), uniformity = log E exp(−2‖f(x)−f(y)‖²) over all pairs (0 = one point,
 // about −4 for well-spread features on the sphere).
-import { F, type Tensor, matmul, noGrad, tidy } from "../torch/index.js";
+import { F, matmul, noGrad, type Tensor, tidy } from "../torch/index.js";
 
 export interface RepresentationStats {
   /** mean squared distance between the L2-normalised views of the same image (0 … 4) */
@@ -25,7 +25,9 @@ export interface RepresentationStats {
 /** Statistics of two views' embeddings z1, z2 (N×D each, row i of both from image i). */
 export function representationStats(z1: Tensor, z2: Tensor): RepresentationStats {
   if (z1.ndim !== 2 || z1.shape.join() !== z2.shape.join())
-    throw new RangeError(`representationStats: expected two N×D tensors of one shape, got [${z1.shape}] and [${z2.shape}]`);
+    throw new RangeError(
+      `representationStats: expected two N×D tensors of one shape, got [${z1.shape}] and [${z2.shape}]`,
+    );
   const n = z1.shape[0]!;
   if (n < 2) throw new RangeError("representationStats needs at least 2 samples");
   return tidy(() =>

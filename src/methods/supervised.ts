@@ -1,0 +1,257 @@
+// Supervised training on a labelled subset, shared by the three evaluations of a SimCLR encoder:
+//  - linear probe: a linear classifier on frozen features h (eval mode, computed once),
+//  - fine-tune: the pretrained encoder plus a fresh head, everything trained (paper B.5),
+//  - from scratch: the same network from random init on the same labelled subset (the baseline).
+// Every epoch is reseeded from (seed, epoch), so the same call gives the same numbers. The failure
+// guards of guards.ts run each epoch and stop the run with an explanation (seed §4.1's one-class model).
+import { deriveSeed, Rng } from "../data/rng.js";
+import { F, fromTypedArray, keep, manualSeed, noGrad, type Tensor, tidy } from "../torch/index.js";
+import { Linear, type Module } from "../torch/nn/index.js";
+import { SGD } from "../torch/optim/sgd.js";
+import { balancedBatches, epochBatches, labelTensor, take, toUnitFloat } from "./features.js";
+import {
+  assertFiniteGrads,
+  assertFiniteLoss,
+  assertLrPositive,
+  assertParamsOptimized,
+  balancedClassWeights,
+  type ClassificationReport,
+  classificationReport,
+  lossStuck,
+  predictionCollapse,
+  TrainingFailure,
+} from "./guards.js";
+
+export interface SupervisedOptions {
+  epochs: number;
+  batchSize: number;
+  /** peak LR (already scaled for the batch size); cosine decay per step, no warmup (paper B.5) */
+  lr: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay: number;
+  classWeights?: "none" | "balanced";
+  balancedSampling?: boolean;
+  /** stop with a TrainingFailure on one-class predictions / a loss stuck at ln C */
+  guards?: boolean;
+  seed: number;
+  /** training-time augmentation of a float [0,1] batch (crop + flip for fine-tuning) */
+  augment?: (x: Tensor, rng: Rng) => Tensor;
+  evalBatchSize?: number;
+  /** called after each epoch with its record (for metrics.jsonl and progress) */
+  onEpoch?: (r: EpochRecord) => void;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  val: ClassificationReport;
+}
+
+export interface SupervisedResult {
+  history: EpochRecord[];
+  final: ClassificationReport;
+  /** set when a guard stopped the run; `final` is then the last evaluation before stopping */
+  failure?: { kind: string; message: string; epoch: number };
+}
+
+/** A network mapping a float batch to logits, with the parameters that must be trained. */
+interface Classifier {
+  module: Module;
+  logits(x: Tensor): Tensor;
+  /** parameters to optimise, by name */
+  trainable: Map<string, Tensor>;
+  /** parameters that must be in the optimiser (the fresh head) — checked by the guard */
+  head: Map<string, Tensor>;
+}
+
+const cosineLr = (peak: number, step: number, total: number) => peak * 0.5 * (1 + Math.cos((Math.PI * step) / total));
+
+/** Predictions of `logits` over a set, in eval mode, without gradients. */
+function evaluate(
+  c: Classifier,
+  x: Tensor,
+  y: Int32Array,
+  numClasses: number,
+  bs: number,
+  prep: (t: Tensor) => Tensor,
+) {
+  const was = c.module.training;
+  c.module.eval();
+  try {
+    return tidy(() =>
+      noGrad(() => {
+        const n = x.shape[0]!;
+        const preds = new Int32Array(n);
+        for (let s = 0; s < n; s += bs) {
+          const p = tidy(() =>
+            c
+              .logits(prep(x.narrow(0, s, Math.min(bs, n - s))))
+              .argmax(1)
+              .toNumbers(),
+          );
+          preds.set(p, s);
+        }
+        return classificationReport(fromTypedArray(preds, [n]), fromTypedArray(y, [n]), numClasses);
+      }),
+    );
+  } finally {
+    c.module.train(was);
+  }
+}
+
+/** The training loop shared by every supervised evaluation. `x` rows are inputs for `prep`. */
+function fit(
+  c: Classifier,
+  train: { x: Tensor; y: Int32Array },
+  val: { x: Tensor; y: Int32Array },
+  numClasses: number,
+  o: SupervisedOptions,
+  prep: (t: Tensor) => Tensor,
+): SupervisedResult {
+  const opt = new SGD([...c.trainable], {
+    lr: o.lr,
+    momentum: o.momentum ?? 0.9,
+    nesterov: o.nesterov ?? true,
+    weightDecay: o.weightDecay,
+  });
+  const weight =
+    o.classWeights === "balanced"
+      ? keep(fromTypedArray(Float32Array.from(balancedClassWeights(train.y, numClasses)), [numClasses]))
+      : null;
+  const history: EpochRecord[] = [];
+  const n = train.x.shape[0]!;
+  const stepsPerEpoch = Math.ceil(n / o.batchSize);
+  const total = o.epochs * stepsPerEpoch;
+  const evalBs = o.evalBatchSize ?? 512;
+  let collapsedEpochs = 0;
+  let last: ClassificationReport | undefined;
+  try {
+    assertParamsOptimized(
+      c.head,
+      opt.paramGroups.flatMap((g) => g.params),
+    );
+    c.module.train();
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      manualSeed(deriveSeed(o.seed, epoch));
+      const rng = new Rng(deriveSeed(o.seed, epoch, 1));
+      const batches = o.balancedSampling
+        ? balancedBatches(train.y, o.batchSize, rng)
+        : epochBatches(n, o.batchSize, rng, false);
+      let lossSum = 0;
+      let gradNorm = 0;
+      let lr = 0;
+      batches.forEach((idx, b) => {
+        if (idx.length < 2 && batches.length > 1) return; // a 1-sample batch breaks batch norm
+        const step = epoch * stepsPerEpoch + b;
+        lr = cosineLr(o.lr, step, total);
+        if (b === 0) assertLrPositive(lr, `epoch ${epoch + 1}`);
+        for (const g of opt.paramGroups) g.lr = lr;
+        const loss = tidy(() => {
+          let x = prep(take(train.x, idx));
+          if (o.augment) x = o.augment(x, rng);
+          const logits = c.logits(x);
+          const l = F.crossEntropy(logits, labelTensor(Array.from(idx, (i) => train.y[i]!)), { weight });
+          opt.zeroGrad();
+          l.backward();
+          const v = l.item();
+          assertFiniteLoss(v, `epoch ${epoch + 1} step ${b + 1}`);
+          if (b === 0) gradNorm = assertFiniteGrads(c.trainable, `epoch ${epoch + 1}`);
+          opt.step();
+          return v;
+        });
+        lossSum += loss * idx.length;
+      });
+      last = evaluate(c, val.x, val.y, numClasses, evalBs, prep);
+      const rec: EpochRecord = { epoch: epoch + 1, loss: lossSum / n, lr, gradNorm, val: last };
+      history.push(rec);
+      o.onEpoch?.(rec);
+      if (o.guards ?? true) {
+        const stuck = lossStuck(
+          history.map((h) => h.loss),
+          numClasses,
+        );
+        const collapse = predictionCollapse(last);
+        collapsedEpochs = collapse ? collapsedEpochs + 1 : 0;
+        // A few one-class epochs at the start can be transient; three in a row, or a loss that does
+        // not move, is the seed's failure (§4.1) and more epochs will not fix it.
+        if (stuck) throw new TrainingFailure("loss-stuck", stuck);
+        if (collapse && collapsedEpochs >= 3) throw new TrainingFailure("prediction-collapse", collapse);
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof TrainingFailure)) throw e;
+    const final = last ?? evaluate(c, val.x, val.y, numClasses, evalBs, prep);
+    return { history, final, failure: { kind: e.kind, message: e.message, epoch: history.length } };
+  } finally {
+    opt.dispose();
+    weight?.dispose();
+  }
+  return { history, final: last ?? evaluate(c, val.x, val.y, numClasses, evalBs, prep) };
+}
+
+/**
+ * Trains a whole network (fine-tune or from scratch) on uint8 images. `model` maps [0,1] float
+ * images to logits; `head` names the fresh classifier's parameters (checked to be in the optimiser).
+ */
+export function trainNetwork(
+  model: Module,
+  head: Map<string, Tensor>,
+  train: { images: Tensor; labels: Int32Array },
+  val: { images: Tensor; labels: Int32Array },
+  numClasses: number,
+  o: SupervisedOptions,
+): SupervisedResult {
+  const c: Classifier = {
+    module: model,
+    logits: (x) => model.call(x) as Tensor,
+    trainable: new Map(model.namedParameters()),
+    head,
+  };
+  return fit(c, { x: train.images, y: train.labels }, { x: val.images, y: val.labels }, numClasses, o, toUnitFloat);
+}
+
+/**
+ * Linear probe on frozen features (computed once, in eval mode, by the caller). Features are
+ * standardised with the training set's mean/std — a BN without affine parameters in front of the
+ * linear layer, which the probe protocol needs to be insensitive to the feature scale (mmselfsup#11).
+ */
+export function linearProbe(
+  trainFeatures: Tensor,
+  trainLabels: Int32Array,
+  valFeatures: Tensor,
+  valLabels: Int32Array,
+  numClasses: number,
+  o: SupervisedOptions,
+): SupervisedResult {
+  const [mean, std] = tidy(() => {
+    const m = trainFeatures.mean([0], true);
+    const s = trainFeatures.std([0], { keepdim: true }).add(1e-6);
+    return [keep(m), keep(s)];
+  });
+  manualSeed(deriveSeed(o.seed, 1_000_003));
+  const fc = new Linear(trainFeatures.shape[1]!, numClasses);
+  try {
+    const c: Classifier = {
+      module: fc,
+      logits: (x) => fc.call(x),
+      trainable: new Map(fc.namedParameters()),
+      head: new Map(fc.namedParameters()),
+    };
+    const std_ = (t: Tensor) => tidy(() => t.sub(mean).div(std));
+    return fit(
+      c,
+      { x: trainFeatures, y: trainLabels },
+      { x: valFeatures, y: valLabels },
+      numClasses,
+      { ...o, augment: undefined },
+      std_,
+    );
+  } finally {
+    fc.dispose();
+    mean.dispose();
+    std.dispose();
+  }
+}
