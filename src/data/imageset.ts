@@ -164,7 +164,9 @@ export class UnionImageSet implements ImageSet {
       byPart.map(async (reqs, p) => {
         if (reqs.length === 0) return;
         const px = await (this.parts[p] as ImageSet).read(reqs.map((r) => r.local));
-        reqs.forEach((r, k) => out.set(px.subarray(k * per, (k + 1) * per), r.pos * per));
+        reqs.forEach((r, k) => {
+          out.set(px.subarray(k * per, (k + 1) * per), r.pos * per);
+        });
       }),
     );
     return out;

@@ -12,7 +12,9 @@ function idx(dims: number[], data: Uint8Array): Buffer {
   const head = Buffer.alloc(4 + 4 * dims.length);
   head[2] = 0x08;
   head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  dims.forEach((d, i) => {
+    head.writeUInt32BE(d, 4 + 4 * i);
+  });
   return Buffer.concat([head, Buffer.from(data)]);
 }
 
