@@ -40,6 +40,8 @@ export interface SupervisedOptions {
   evalBatchSize?: number;
   /** called after each epoch with its record (for metrics.jsonl and progress) */
   onEpoch?: (r: EpochRecord) => void;
+  /** linear probe only: train this classifier in place (the online probe) instead of a fresh one */
+  init?: Linear;
 }
 
 export interface EpochRecord {
@@ -232,7 +234,7 @@ export function linearProbe(
     return [keep(m), keep(s)];
   });
   manualSeed(deriveSeed(o.seed, 1_000_003));
-  const fc = new Linear(trainFeatures.shape[1]!, numClasses);
+  const fc = o.init ?? new Linear(trainFeatures.shape[1]!, numClasses);
   try {
     const c: Classifier = {
       module: fc,
@@ -250,7 +252,7 @@ export function linearProbe(
       std_,
     );
   } finally {
-    fc.dispose();
+    if (fc !== o.init) fc.dispose();
     mean.dispose();
     std.dispose();
   }
