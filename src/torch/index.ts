@@ -10,6 +10,6 @@ export * from "./ops.js";
 export * as optim from "./optim/index.js";
 export * from "./runtime.js";
 export * as safetensors from "./safetensors.js";
-export { type FlatState, flattenOptimizerState, unflattenOptimizerState } from "./serialization.js";
 export { keep, moveToOuter, scope, tidy } from "./scope.js";
+export { type FlatState, flattenOptimizerState, unflattenOptimizerState } from "./serialization.js";
 export { type Device, type NestedArray, Tensor, type TensorOrScalar } from "./tensor.js";
