@@ -1,7 +1,7 @@
 // Tensor factories: from JS data, constants, ranges and random draws.
 import { callOp } from "./dispatch.js";
 import { type AnyTypedArray, type DType, dtypeCode, dtypeOfTypedArray, typedArrayCtor } from "./dtype.js";
-import { TorchError, guarded } from "./errors.js";
+import { guarded, TorchError } from "./errors.js";
 import { native } from "./native.js";
 import { type Device, type NestedArray, Tensor } from "./tensor.js";
 
@@ -79,17 +79,33 @@ export function fromTypedArray(data: AnyTypedArray, shape: number[], opts: Tenso
 
 const code = (o: TensorOptions) => dtypeCode(o.dtype ?? "float32");
 
+/** Sizes must be non-negative integers; LibTorch would silently truncate 2.5 to 2. */
+function checkShape(op: string, shape: number[]): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw new TorchError(
+      `${op}: shape must be an array of non-negative integers, got [${String(shape)}]`,
+      "ValueError",
+    );
+  return shape;
+}
+
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("zeros", shape, code(opts), null, opts.device ?? null), { requiresGrad: opts.requiresGrad });
+  return finish(callOp("zeros", checkShape("zeros", shape), code(opts), null, opts.device ?? null), {
+    requiresGrad: opts.requiresGrad,
+  });
 }
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("ones", shape, code(opts), null, opts.device ?? null), { requiresGrad: opts.requiresGrad });
+  return finish(callOp("ones", checkShape("ones", shape), code(opts), null, opts.device ?? null), {
+    requiresGrad: opts.requiresGrad,
+  });
 }
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
-  return finish(callOp("full", shape, value, code(opts), null, opts.device ?? null), { requiresGrad: opts.requiresGrad });
+  return finish(callOp("full", checkShape("full", shape), value, code(opts), null, opts.device ?? null), {
+    requiresGrad: opts.requiresGrad,
+  });
 }
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("empty.memory_format", shape, code(opts), null, opts.device ?? null), {
+  return finish(callOp("empty.memory_format", checkShape("empty", shape), code(opts), null, opts.device ?? null), {
     requiresGrad: opts.requiresGrad,
   });
 }
@@ -121,16 +137,28 @@ export function eye(n: number, opts: TensorOptions = {}): Tensor {
 }
 /** Standard normal samples (seeded by manualSeed). */
 export function randn(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("randn", shape, code(opts), null, opts.device ?? null), { requiresGrad: opts.requiresGrad });
+  return finish(callOp("randn", checkShape("randn", shape), code(opts), null, opts.device ?? null), {
+    requiresGrad: opts.requiresGrad,
+  });
 }
 /** Uniform samples in [0, 1). */
 export function rand(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("rand", shape, code(opts), null, opts.device ?? null), { requiresGrad: opts.requiresGrad });
+  return finish(callOp("rand", checkShape("rand", shape), code(opts), null, opts.device ?? null), {
+    requiresGrad: opts.requiresGrad,
+  });
 }
 /** Integers uniform in [low, high). */
 export function randint(low: number, high: number, shape: number[], opts: TensorOptions = {}): Tensor {
   if (!(high > low)) throw new TorchError(`randint needs high > low, got low=${low} high=${high}`, "ValueError");
-  return callOp("randint.low", low, high, shape, dtypeCode(opts.dtype ?? "int64"), null, opts.device ?? null);
+  return callOp(
+    "randint.low",
+    low,
+    high,
+    checkShape("randint", shape),
+    dtypeCode(opts.dtype ?? "int64"),
+    null,
+    opts.device ?? null,
+  );
 }
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts: TensorOptions = {}): Tensor {

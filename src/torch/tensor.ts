@@ -3,7 +3,7 @@
 // caller may always dispose what it receives (TorchSharp's fresh-handle protocol).
 import { callOp, registerWrapper } from "./dispatch.js";
 import { type AnyTypedArray, type DType, dtypeCode, dtypeName, typedArrayCtor } from "./dtype.js";
-import { TorchError, guarded } from "./errors.js";
+import { guarded, TorchError } from "./errors.js";
 import { type Handle, native } from "./native.js";
 import { type Scope, type Scoped, track } from "./scope.js";
 
@@ -58,7 +58,8 @@ export class Tensor implements Scoped, Disposable {
   size(dim: number): number {
     const s = this.shape;
     const d = dim < 0 ? dim + s.length : dim;
-    if (d < 0 || d >= s.length) throw new TorchError(`dimension ${dim} is out of range for a ${s.length}-D tensor`, "IndexError");
+    if (d < 0 || d >= s.length)
+      throw new TorchError(`dimension ${dim} is out of range for a ${s.length}-D tensor`, "IndexError");
     return s[d] as number;
   }
   get strides(): number[] {
@@ -114,9 +115,13 @@ export class Tensor implements Scoped, Disposable {
 
   // ---- conversion ------------------------------------------------------------------------
   to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
-    const o = typeof target === "string" ? (isDevice(target) ? { device: target } : { dtype: target as DType }) : target;
+    const o =
+      typeof target === "string" ? (isDevice(target) ? { device: target } : { dtype: target as DType }) : target;
     const dtype = o.dtype === undefined ? undefined : dtypeCode(o.dtype);
-    if ((o.dtype === undefined || o.dtype === this.dtype) && (o.device === undefined || sameDevice(o.device, this.device)))
+    if (
+      (o.dtype === undefined || o.dtype === this.dtype) &&
+      (o.device === undefined || sameDevice(o.device, this.device))
+    )
       return this.alias();
     return callOp("_to_copy", this, dtype, undefined, o.device);
   }
@@ -190,13 +195,13 @@ export class Tensor implements Scoped, Disposable {
 
   // ---- shape and indexing ----------------------------------------------------------------
   view(...shape: number[] | [number[]]): Tensor {
-    return callOp("view", this, flatShape(shape));
+    return callOp("view", this, flatShape(shape, "view"));
   }
   reshape(...shape: number[] | [number[]]): Tensor {
-    return callOp("reshape", this, flatShape(shape));
+    return callOp("reshape", this, flatShape(shape, "reshape"));
   }
   permute(...dims: number[] | [number[]]): Tensor {
-    return callOp("permute", this, flatShape(dims));
+    return callOp("permute", this, flatShape(dims, "permute"));
   }
   transpose(d0: number, d1: number): Tensor {
     return callOp("transpose.int", this, d0, d1);
@@ -214,13 +219,13 @@ export class Tensor implements Scoped, Disposable {
     return callOp("unsqueeze", this, dim);
   }
   expand(...shape: number[] | [number[]]): Tensor {
-    return callOp("expand", this, flatShape(shape));
+    return callOp("expand", this, flatShape(shape, "expand"));
   }
   expandAs(other: Tensor): Tensor {
     return callOp("expand_as", this, other);
   }
   repeat(...reps: number[] | [number[]]): Tensor {
-    return callOp("repeat", this, flatShape(reps));
+    return callOp("repeat", this, flatShape(reps, "repeat"));
   }
   narrow(dim: number, start: number, length: number): Tensor {
     return callOp("narrow", this, dim, start, length);
@@ -243,7 +248,9 @@ export class Tensor implements Scoped, Disposable {
     return callOp("gather", this, dim, index);
   }
   scatter(dim: number, index: Tensor, src: TensorOrScalar): Tensor {
-    return typeof src === "number" ? callOp("scatter.value", this, dim, index, src) : callOp("scatter.src", this, dim, index, src);
+    return typeof src === "number"
+      ? callOp("scatter.value", this, dim, index, src)
+      : callOp("scatter.src", this, dim, index, src);
   }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return callOp("scatter_add", this, dim, index, src);
@@ -299,7 +306,9 @@ export class Tensor implements Scoped, Disposable {
     return binary("remainder", this, other);
   }
   pow(exponent: TensorOrScalar): Tensor {
-    return typeof exponent === "number" ? callOp("pow.Tensor_Scalar", this, exponent) : callOp("pow.Tensor_Tensor", this, exponent);
+    return typeof exponent === "number"
+      ? callOp("pow.Tensor_Scalar", this, exponent)
+      : callOp("pow.Tensor_Tensor", this, exponent);
   }
   neg(): Tensor {
     return callOp("neg", this);
@@ -416,10 +425,22 @@ export class Tensor implements Scoped, Disposable {
   }
   /** Variance; unbiased (Bessel-corrected) by default like PyTorch. */
   var(dim?: number | number[], opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
-    return callOp("var.dim", this, dim === undefined ? null : toList(dim), opts.unbiased ?? true, opts.keepdim ?? false);
+    return callOp(
+      "var.dim",
+      this,
+      dim === undefined ? null : toList(dim),
+      opts.unbiased ?? true,
+      opts.keepdim ?? false,
+    );
   }
   std(dim?: number | number[], opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
-    return callOp("std.dim", this, dim === undefined ? null : toList(dim), opts.unbiased ?? true, opts.keepdim ?? false);
+    return callOp(
+      "std.dim",
+      this,
+      dim === undefined ? null : toList(dim),
+      opts.unbiased ?? true,
+      opts.keepdim ?? false,
+    );
   }
   /** max() over all elements, or {values, indices} along dim. */
   max(): Tensor;
@@ -492,10 +513,14 @@ export class Tensor implements Scoped, Disposable {
 
   // ---- in-place (PyTorch's trailing underscore) --------------------------------------------
   add_(other: TensorOrScalar, alpha = 1): Tensor {
-    return typeof other === "number" ? callOp("add_.Scalar", this, other, alpha) : callOp("add_.Tensor", this, other, alpha);
+    return typeof other === "number"
+      ? callOp("add_.Scalar", this, other, alpha)
+      : callOp("add_.Tensor", this, other, alpha);
   }
   sub_(other: TensorOrScalar, alpha = 1): Tensor {
-    return typeof other === "number" ? callOp("sub_.Scalar", this, other, alpha) : callOp("sub_.Tensor", this, other, alpha);
+    return typeof other === "number"
+      ? callOp("sub_.Scalar", this, other, alpha)
+      : callOp("sub_.Tensor", this, other, alpha);
   }
   mul_(other: TensorOrScalar): Tensor {
     return typeof other === "number" ? callOp("mul_.Scalar", this, other) : callOp("mul_.Tensor", this, other);
@@ -555,8 +580,13 @@ function sameDevice(a: Device, b: Device): boolean {
   return norm(a) === norm(b);
 }
 
-function flatShape(args: number[] | [number[]]): number[] {
-  return Array.isArray(args[0]) ? (args[0] as number[]) : (args as number[]);
+/** Accepts f(2, 3) and f([2, 3]); rejects non-integers, which LibTorch would silently truncate. */
+function flatShape(args: number[] | [number[]], op: string): number[] {
+  const dims = Array.isArray(args[0]) ? (args[0] as number[]) : (args as number[]);
+  for (const d of dims)
+    if (!Number.isInteger(d))
+      throw new TorchError(`${op}: sizes must be integers, got [${dims.join(", ")}]`, "TypeError");
+  return dims;
 }
 
 function toList(x: number | number[]): number[] {

@@ -25,6 +25,13 @@ import { assertClose, leakCheckEachTest } from "./helpers.js";
 
 leakCheckEachTest();
 
+/** The gradient of t, failing the test when there is none. */
+function gradOf(t: Tensor): Tensor {
+  const g = t.grad;
+  assert.ok(g !== null, "expected a gradient");
+  return g;
+}
+
 /** A float64 leaf requiring grad, uniform in [lo, hi). */
 function x64(shape: number[], lo = -1, hi = 1): Tensor {
   return tidy(() =>
@@ -191,16 +198,16 @@ describe("autograd API", () => {
     tidy(() => {
       const x = tensor([1, 2, 3], { dtype: "float64", requiresGrad: true });
       x.mul(x).sum().backward(); // d/dx x² = 2x
-      assertClose(x.grad as Tensor, [2, 4, 6]);
+      assertClose(gradOf(x), [2, 4, 6]);
       x.mul(3).sum().backward(); // accumulates: 2x + 3
-      assertClose(x.grad as Tensor, [5, 7, 9]);
+      assertClose(gradOf(x), [5, 7, 9]);
       x.grad = null;
       assert.equal(x.grad, null);
       const d = x.detach();
       assert.equal(d.requiresGrad, false);
       const y = x.mul(d).sum(); // gradient flows only through the first factor
       y.backward();
-      assertClose(x.grad as Tensor, [1, 2, 3]);
+      assertClose(gradOf(x), [1, 2, 3]);
     }));
 
   test("grad() leaves .grad alone and supports createGraph (second derivative)", () =>
@@ -218,10 +225,10 @@ describe("autograd API", () => {
     tidy(() => {
       const x = tensor([1, 2], { dtype: "float64", requiresGrad: true });
       backward([x.mul(2).sum(), x.square().sum()]);
-      assertClose(x.grad as Tensor, [4, 6]);
+      assertClose(gradOf(x), [4, 6]);
       x.grad = null;
       x.mul(x).backward(tensor([1, 10], { dtype: "float64" }));
-      assertClose(x.grad as Tensor, [2, 40]);
+      assertClose(gradOf(x), [2, 40]);
     }));
 
   test("retainGrad keeps a non-leaf gradient; isLeaf", () =>
@@ -232,7 +239,7 @@ describe("autograd API", () => {
       y.sum().backward();
       assert.equal(x.isLeaf, true);
       assert.equal(y.isLeaf, false);
-      assertClose(y.grad as Tensor, [1, 1]);
+      assertClose(gradOf(y), [1, 1]);
     }));
 
   test("noGrad / enableGrad nest and restore the mode, also on throw", () =>
@@ -262,7 +269,7 @@ describe("autograd API", () => {
       const p = randn([3], { dtype: "float64" }).requiresGrad_();
       p.mul(p).sum().backward();
       const before = p.detach().clone();
-      noGrad(() => p.sub_((p.grad as Tensor).mul(0.1)));
+      noGrad(() => p.sub_(gradOf(p).mul(0.1)));
       assert.equal(p.isLeaf, true);
       assertClose(p, before.mul(0.8)); // p - 0.1·2p
     }));

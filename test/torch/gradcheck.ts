@@ -33,10 +33,7 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], o: 
   });
   tidy(() => {
     const out0 = fn(...inputs);
-    assert.ok(
-      out0.dtype === "float64",
-      `${name}: output dtype is ${out0.dtype}; gradcheck needs float64 end to end`,
-    );
+    assert.ok(out0.dtype === "float64", `${name}: output dtype is ${out0.dtype}; gradcheck needs float64 end to end`);
     const v = randn(out0.shape, { dtype: "float64" });
     const targets = inputs.filter((_, i) => checked[i]);
     const analytic = grad([projectedSum(out0, v)], targets, { allowUnused: true });
@@ -45,7 +42,7 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], o: 
       if (!checked[i]) continue;
       const x = inputs[i] as Tensor;
       const a = analytic[k++];
-      const aNums = a === null ? new Array<number>(x.numel).fill(0) : a.contiguous().toNumbers();
+      const aNums = a === null || a === undefined ? new Array<number>(x.numel).fill(0) : a.contiguous().toNumbers();
       const flat = x.detach().view(-1); // shares storage with x: perturb in place
       for (let j = 0; j < x.numel; j++) {
         const f = (delta: number) =>
