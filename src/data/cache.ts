@@ -24,7 +24,7 @@ export interface CacheEntry {
 export interface BuildCacheOptions extends DecodeOptions {
   /** dataset name (first part of the cache folder name) */
   name: string;
-  /** root folder for caches: $FACELAB_CACHE or ./.facelab-cache */
+  /** root folder for caches: $FACELAB_CACHE or ./.cache/images */
   cacheDir?: string;
   classes?: readonly string[];
   /** problems found while listing (bad names, missing entries), stored with the decode skips */
@@ -55,7 +55,7 @@ interface CacheIndex {
   createdAt: string;
 }
 
-export const defaultCacheDir = (): string => process.env.FACELAB_CACHE ?? join(process.cwd(), ".facelab-cache");
+export const defaultCacheDir = (): string => process.env.FACELAB_CACHE ?? join(process.cwd(), ".cache", "images");
 
 /** The hash that decides reuse: settings plus each input's path, size, mtime and metadata. */
 export function cacheKey(entries: readonly CacheEntry[], o: BuildCacheOptions): string {

@@ -1,0 +1,5 @@
+// Batched, seeded augmentation on the training device.
+export * from "./color.js";
+export * from "./filters.js";
+export * from "./geometry.js";
+export * from "./pipelines.js";
