@@ -10,7 +10,8 @@ import type { Tensor } from "../torch/index.js";
 export async function writeGrid(path: string, rows: Tensor[], o: { zoom?: number; gap?: number } = {}): Promise<void> {
   const zoom = o.zoom ?? 1;
   const gap = o.gap ?? 2;
-  const [, , H, W] = rows[0]?.shape as [number, number, number, number];
+  if (rows.length === 0) throw new RangeError("writeGrid needs at least one row");
+  const [, , H, W] = (rows[0] as Tensor).shape as [number, number, number, number];
   const cols = Math.max(...rows.map((r) => r.size(0)));
   const cw = W * zoom + gap;
   const ch = H * zoom + gap;
