@@ -1,0 +1,2 @@
+// facelab/models: network architectures with torchvision-compatible parameter names.
+export * from "./resnet.js";
