@@ -6,8 +6,8 @@
 // needs to continue exactly as an uninterrupted run would.
 import { existsSync, readFileSync } from "node:fs";
 import { CheckpointDir } from "../runs/checkpoints.js";
-import { loadSafetensors, saveSafetensors } from "./tensor-io.js";
 import type { Tensor } from "../torch/index.js";
+import { loadFile, serialize } from "../torch/safetensors.js";
 
 export interface CheckpointFiles {
   epoch: number;
@@ -23,12 +23,21 @@ export class SimclrCheckpoints {
   }
 
   /** Writes the three files of one epoch (each atomically). */
-  save(epoch: number, model: Map<string, Tensor>, train: Map<string, Tensor>, meta: Record<string, unknown>): CheckpointFiles {
+  save(
+    epoch: number,
+    model: Map<string, Tensor>,
+    train: Map<string, Tensor>,
+    meta: Record<string, unknown>,
+  ): CheckpointFiles {
     const info = { format: "facelab-simclr", epoch: String(epoch) };
     // The JSON goes last: a checkpoint counts as complete only when its metadata exists.
-    const modelPath = this.dir.save(epoch, saveSafetensors(model, info), ".safetensors");
-    const trainPath = this.dir.save(epoch, saveSafetensors(train, info), ".train.safetensors");
-    const metaPath = this.dir.save(epoch, new TextEncoder().encode(`${JSON.stringify({ epoch, ...meta }, null, 2)}\n`), ".json");
+    const modelPath = this.dir.save(epoch, serialize(model, info), ".safetensors");
+    const trainPath = this.dir.save(epoch, serialize(train, info), ".train.safetensors");
+    const metaPath = this.dir.save(
+      epoch,
+      new TextEncoder().encode(`${JSON.stringify({ epoch, ...meta }, null, 2)}\n`),
+      ".json",
+    );
     return { epoch, model: modelPath, train: trainPath, meta: metaPath };
   }
 
@@ -59,7 +68,8 @@ export class SimclrCheckpoints {
 }
 
 /** Reads a checkpoint's metadata JSON. */
-export const readMeta = <T = Record<string, unknown>>(f: CheckpointFiles): T => JSON.parse(readFileSync(f.meta, "utf8")) as T;
+export const readMeta = <T = Record<string, unknown>>(f: CheckpointFiles): T =>
+  JSON.parse(readFileSync(f.meta, "utf8")) as T;
 
 /** Loads a safetensors file's tensors (the caller owns and disposes them). */
-export const loadTensors = (path: string): Map<string, Tensor> => loadSafetensors(readFileSync(path)).tensors;
+export const loadTensors = (path: string): Map<string, Tensor> => loadFile(path);

@@ -8,20 +8,20 @@
 // start of the epoch (LibTorch's for dropout-like ops, the data Rng for order and augmentation), and the
 // LR is a pure function of the global step, so model + optimiser + probe state at an epoch boundary is
 // the whole state of the run.
-import { Rng, deriveSeed } from "../data/rng.js";
+import { deriveSeed, Rng } from "../data/rng.js";
 import { ntXentWithLogits } from "../losses/index.js";
+import { cat, manualSeed, noGrad, type Tensor, tidy } from "../torch/index.js";
 import { Linear, Module } from "../torch/nn/index.js";
 import { AdamW } from "../torch/optim/adamw.js";
-import { LARS, isBatchNormOrBias } from "../torch/optim/lars.js";
+import { isBatchNormOrBias, LARS } from "../torch/optim/lars.js";
 import { warmupCosineFactor } from "../torch/optim/lr_scheduler.js";
 import type { Optimizer } from "../torch/optim/optimizer.js";
 import { SGD } from "../torch/optim/sgd.js";
-import { type Tensor, cat, manualSeed, noGrad, tidy } from "../torch/index.js";
-import { type CheckpointFiles, SimclrCheckpoints, loadTensors, readMeta } from "./checkpoint.js";
+import { type CheckpointFiles, loadTensors, readMeta, type SimclrCheckpoints } from "./checkpoint.js";
 import { epochBatches, extractFeatures, knnAccuracy, labelTensor, take, toUnitFloat } from "./features.js";
 import { assertFiniteGrads, assertFiniteLoss, assertLrPositive } from "./guards.js";
 import { type Encoder, ProjectionHead } from "./heads.js";
-import { type RepresentationStats, contrastiveWarnings, representationStats } from "./monitors.js";
+import { contrastiveWarnings, type RepresentationStats, representationStats } from "./monitors.js";
 import { type PretrainConfig, scaledLr } from "./simclr-config.js";
 import { linearProbe } from "./supervised.js";
 
@@ -243,13 +243,19 @@ function monitorEpoch(encoder: Encoder, mon: MonitorData, probe: Linear, cfg: Pr
   });
 }
 
-function trainState(opt: Optimizer<{ lr: number }>, probe: Linear | undefined): { tensors: Map<string, Tensor>; groups: unknown } {
+function trainState(
+  opt: Optimizer<{ lr: number }>,
+  probe: Linear | undefined,
+): { tensors: Map<string, Tensor>; groups: unknown } {
   const sd = opt.stateDict();
   const tensors = new Map<string, Tensor>();
   for (const [idx, st] of Object.entries(sd.state))
     for (const [k, v] of Object.entries(st)) if (typeof v !== "number") tensors.set(`optim.${idx}.${k}`, v);
   const numbers = Object.fromEntries(
-    Object.entries(sd.state).map(([idx, st]) => [idx, Object.fromEntries(Object.entries(st).filter(([, v]) => typeof v === "number"))]),
+    Object.entries(sd.state).map(([idx, st]) => [
+      idx,
+      Object.fromEntries(Object.entries(st).filter(([, v]) => typeof v === "number")),
+    ]),
   );
   if (probe) for (const [k, v] of probe.stateDict()) tensors.set(`probe.${k}`, v);
   return { tensors, groups: { paramGroups: sd.paramGroups, numbers } };
@@ -278,7 +284,10 @@ function restore(
 ): number {
   tidy(() => {
     model.loadStateDict(loadTensors(f.model));
-    const meta = readMeta<{ optimizer: { paramGroups: never[]; numbers: Record<string, Record<string, number>> }; history: PretrainEpoch[] }>(f);
+    const meta = readMeta<{
+      optimizer: { paramGroups: never[]; numbers: Record<string, Record<string, number>> };
+      history: PretrainEpoch[];
+    }>(f);
     const train = loadTensors(f.train);
     const state: Record<number, Record<string, Tensor | number>> = {};
     for (const [key, t] of train) {
@@ -301,5 +310,8 @@ function restore(
 /** Builds encoder + projection head from an encoder and the head config. */
 export function simclrModel(encoder: Encoder, head: { layers: number; hidden: number; out: number }): SimclrModel {
   const hidden = head.hidden > 0 ? head.hidden : encoder.featureDim;
-  return new SimclrModel(encoder, new ProjectionHead(encoder.featureDim, { layers: head.layers, hidden, out: head.out }));
+  return new SimclrModel(
+    encoder,
+    new ProjectionHead(encoder.featureDim, { layers: head.layers, hidden, out: head.out }),
+  );
 }
