@@ -114,60 +114,40 @@ export interface TemperatureFit {
 
 /**
  * Fits T > 0 minimising the NLL of softmax(z/T) on held-out logits. In β = 1/T the NLL
- * mean_i[logΣ_j exp(β z_ij) − β z_iy] is convex with derivative mean(E_p[z] − z_y) and second
- * derivative mean(Var_p[z]) ≥ 0, so safeguarded Newton converges to the exact optimum. β is kept
- * in [1e-4, 1e4]; a boundary value means the logits carry no signal (or separate the data perfectly).
+ * mean_i[logΣ_j exp(β z_ij) − β z_iy] is convex, so its derivative mean_i(E_p[z] − z_y) is
+ * non-decreasing in β and the optimum is its root: found by bisection on log β over [1e-4, 1e4]
+ * to machine precision (1-D, exact, no step sizes). A boundary value means the logits carry no
+ * signal (β → 0) or separate the held-out data perfectly (β → ∞).
  */
 export function fitTemperature(logits: Matrix, labels: NumberArray): TemperatureFit {
   const rows = toRows(logits, "logits");
   const y = toLabels(labels);
   checkSameLength("fitTemperature", rows, y, "logits", "labels");
   if (rows.length === 0) throw new TorchError("fitTemperature: no samples", "ValueError");
-  const derivs = (beta: number) => {
-    let f = 0;
+  const slope = (beta: number) => {
     let g = 0;
-    let h = 0;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as Float64Array;
       const lse = logSumExp(r, beta);
       let ez = 0;
-      let ez2 = 0;
-      for (const v of r) {
-        const p = Math.exp(beta * v - lse);
-        ez += p * v;
-        ez2 += p * v * v;
-      }
-      const zy = r[y[i] as number] as number;
-      f += lse - beta * zy;
-      g += ez - zy;
-      h += ez2 - ez * ez;
+      for (const v of r) ez += Math.exp(beta * v - lse) * v;
+      g += ez - (r[y[i] as number] as number);
     }
-    return { f: f / rows.length, g: g / rows.length, h: h / rows.length };
+    return g / rows.length;
   };
-  const [lo, hi] = [1e-4, 1e4];
-  let beta = 1;
-  let cur = derivs(beta);
-  const nllBefore = cur.f;
-  let it = 0;
-  for (; it < 100; it++) {
-    if (Math.abs(cur.g) < 1e-12) break;
-    // Newton step, falling back to a unit gradient step when the curvature vanishes.
-    let step = cur.h > 1e-300 ? -cur.g / cur.h : -Math.sign(cur.g);
-    let next = Math.min(hi, Math.max(lo, beta + step));
-    let cand = derivs(next);
-    // Backtrack until the NLL does not increase (convexity guarantees success).
-    while (cand.f > cur.f && Math.abs(next - beta) > 1e-15) {
-      step /= 2;
-      next = Math.min(hi, Math.max(lo, beta + step));
-      cand = derivs(next);
+  let lo = Math.log(1e-4);
+  let hi = Math.log(1e4);
+  let iterations = 0;
+  let beta: number;
+  if (slope(Math.exp(lo)) >= 0) beta = Math.exp(lo);
+  else if (slope(Math.exp(hi)) <= 0) beta = Math.exp(hi);
+  else {
+    for (; iterations < 200 && hi - lo > 1e-15; iterations++) {
+      const mid = (lo + hi) / 2;
+      if (slope(Math.exp(mid)) < 0) lo = mid;
+      else hi = mid;
     }
-    if (Math.abs(next - beta) <= 1e-14 * beta) {
-      beta = next;
-      cur = cand;
-      break;
-    }
-    beta = next;
-    cur = cand;
+    beta = Math.exp((lo + hi) / 2);
   }
-  return { temperature: 1 / beta, nllBefore, nllAfter: cur.f, iterations: it };
+  return { temperature: 1 / beta, nllBefore: nll(rows, y, 1), nllAfter: nll(rows, y, 1 / beta), iterations };
 }
