@@ -1,0 +1,66 @@
+// facelab/report: charts from Vega-Lite specs, and the self-contained HTML report of a run or study.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { collectReport, type ReportModel } from "./collect.js";
+import { reportHtml } from "./html.js";
+import { specToSvg, svgToPng } from "./render.js";
+
+export * from "./charts/classification.js";
+export type { ChartOptions, VlSpec } from "./charts/common.js";
+export * from "./charts/curves.js";
+export * from "./charts/fairness.js";
+export * from "./charts/verification.js";
+export { collectReport, metricCharts, type ReportModel, type Section } from "./collect.js";
+export { type Descriptor, descriptorSchema, type Item, parseDescriptor, toItem } from "./descriptors.js";
+export { specToSvg, svgToPng } from "./render.js";
+
+/** Renders every chart of the model to SVG, keyed `<section prefix><chart id>`. */
+export async function renderSvgs(model: ReportModel): Promise<Map<string, string>> {
+  const svgs = new Map<string, string>();
+  for (const s of model.sections) {
+    for (const it of s.items) {
+      if (it.type !== "chart") continue;
+      try {
+        svgs.set(`${s.prefix}${it.id}`, await specToSvg(it.spec));
+      } catch (e) {
+        s.problems.push(`chart "${it.title}" failed to render: ${(e as Error).message}`);
+      }
+    }
+  }
+  return svgs;
+}
+
+/** The report page as a string, without writing anything (the dashboard uses this). */
+export async function reportPage(dir: string): Promise<string> {
+  const model = collectReport(dir);
+  return reportHtml(model, await renderSvgs(model));
+}
+
+export interface WrittenReport {
+  html: string;
+  files: string[];
+  problems: string[];
+}
+
+/** Writes `<outDir>/report.html` and `<outDir>/report/<chart>.svg|.png` (outDir defaults to the run dir). */
+export async function writeReport(dir: string, opts: { outDir?: string; png?: boolean } = {}): Promise<WrittenReport> {
+  const outDir = opts.outDir ?? dir;
+  const model = collectReport(dir);
+  const svgs = await renderSvgs(model);
+  const figDir = join(outDir, "report");
+  mkdirSync(figDir, { recursive: true });
+  const files: string[] = [];
+  for (const [name, svg] of svgs) {
+    const svgPath = join(figDir, `${name}.svg`);
+    writeFileSync(svgPath, svg);
+    files.push(svgPath);
+    if (opts.png ?? true) {
+      const pngPath = join(figDir, `${name}.png`);
+      writeFileSync(pngPath, await svgToPng(svg));
+      files.push(pngPath);
+    }
+  }
+  const html = join(outDir, "report.html");
+  writeFileSync(html, reportHtml(model, svgs));
+  return { html, files, problems: model.sections.flatMap((s) => s.problems) };
+}
