@@ -1,6 +1,21 @@
 // facelab/losses: pure loss functions over Tensors (and, in modules.ts, heads that own parameters).
 export { checkHeadInputs, cosineLogits, type LossOutput } from "./common.js";
 export {
+  ArcFaceHead,
+  ClassifierHead,
+  CosFaceHead,
+  createHead,
+  HEAD_NAMES,
+  type HeadFactoryOptions,
+  type HeadName,
+  type HeadOptions,
+  RingLoss,
+  RingSoftmaxHead,
+  SoftmaxHead,
+  SphereFaceHead,
+  SphereFaceRHead,
+} from "./heads.js";
+export {
   type ArcFaceOptions,
   arcFaceLoss,
   type CosFaceOptions,
@@ -15,6 +30,7 @@ export {
   aSoftmaxPsi,
   chebyshevCos,
   SPHEREFACE_LAMBDA_DEFAULTS,
+  type SphereFaceLambdaSchedule,
   type SphereFaceOptions,
   type SphereFaceROptions,
   sphereFaceLambda,

@@ -79,7 +79,7 @@ test("pair scores from embeddings and per-group rates at a global threshold", ()
     for (const [k, s] of p.score.entries()) close(s, want[k] as number, 1e-7);
     assert.deepEqual(
       Array.from(splitScores(p).genuine, (v) => Math.round(v * 1e6) / 1e6),
-      [1, 0.707107],
+      [1, Math.round(Math.SQRT1_2 * 1e6) / 1e6],
     );
     const groups = ["x", "x", "y", "y"];
     assert.deepEqual(Array.from(pairsInGroup(p, groups, "y").j), [3]);
