@@ -46,7 +46,7 @@ test("ranks get equal-sized strided shards of one permutation that together cove
   for (const f of flat) assert.equal(f.length, 4); // ceil(10/3), padded by wrapping
   const perm = (await collect(new Loader(set, { batchSize: 2, seed: 3 }))).flat();
   flat.forEach((f, r) => {
-    f.forEach((v, k) => assert.equal(v, perm[(r + 3 * k) % N]));
+    for (const [k, v] of f.entries()) assert.equal(v, perm[(r + 3 * k) % N]);
   });
   assert.deepEqual(
     [...new Set(flat.flat())].sort((a, b) => a - b),
