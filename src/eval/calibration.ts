@@ -72,6 +72,14 @@ export function calibration(
   return { ece: conf.length ? ece : Number.NaN, mce, bins };
 }
 
+/**
+ * ECE as a metricFrame metric: pass yTrue = correctness (0/1) and yPred = confidence, and the frame
+ * gives ECE per group with bootstrap intervals (lower is better).
+ */
+export function eceMetric(nBins = 15): { fn: MetricFn; higherIsBetter: false } {
+  return { fn: (correct, conf) => calibration(conf, correct, nBins).ece, higherIsBetter: false };
+}
+
 /** Calibration of max-softmax predictions from logits (optionally divided by a temperature). */
 export function calibrationFromLogits(
   logits: Matrix,

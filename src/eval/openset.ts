@@ -1,7 +1,7 @@
 // Open-set identification: FPIR/FNIR over thresholds, the seed's "identified" rate for people not
 // in the training set, and confidence histograms for seen vs unseen people.
-import { TorchError } from "../torch/index.js";
-import { checkSameLength, type NumberArray, toFloat64 } from "./arrays.js";
+import { callOp, F, noGrad, type Tensor, TorchError, tensor, tidy, zeros } from "../torch/index.js";
+import { checkSameLength, type NumberArray, toFloat64, toLabels } from "./arrays.js";
 import { thresholdAtFmr } from "./verification.js";
 
 export interface OpenSetScores {
@@ -97,4 +97,72 @@ export function histogram(values: NumberArray, o: { bins?: number; range?: [numb
 /** Confidence distributions of seen and unseen people on the same bins (seed Figures 4 and 5). */
 export function confidenceHistograms(seen: NumberArray, unseen: NumberArray, bins = 20) {
   return { seen: histogram(seen, { bins }), unseen: histogram(unseen, { bins }) };
+}
+
+/**
+ * FPIR/FNIR per group at thresholds fixed on the whole population: a mated search belongs to its
+ * probe's group, a non-mated search to the unseen person's group.
+ */
+export function openSetRatesByGroup(
+  s: OpenSetScores,
+  matedGroups: ArrayLike<string | number>,
+  nonMatedGroups: ArrayLike<string | number>,
+  thresholds: number[],
+): Record<string, OpenSetRates[]> {
+  const mated = toFloat64(s.matedScores);
+  const non = toFloat64(s.nonMatedScores);
+  checkSameLength("openSetRatesByGroup", mated, matedGroups, "matedScores", "matedGroups");
+  checkSameLength("openSetRatesByGroup", non, nonMatedGroups, "nonMatedScores", "nonMatedGroups");
+  const names = [...new Set([...Array.from(matedGroups, String), ...Array.from(nonMatedGroups, String)])];
+  return Object.fromEntries(
+    names.map((g) => {
+      const mi = Array.from(mated.keys()).filter((i) => String(matedGroups[i]) === g);
+      const ni = Array.from(non.keys()).filter((i) => String(nonMatedGroups[i]) === g);
+      const sub: OpenSetScores = {
+        matedScores: mi.map((i) => mated[i] as number),
+        matedCorrect: mi.map((i) => Number(s.matedCorrect[i])),
+        nonMatedScores: ni.map((i) => non[i] as number),
+      };
+      return [g, openSetRates(sub, thresholds)];
+    }),
+  );
+}
+
+/**
+ * 1:N search of probe embeddings against a gallery: each identity's template is the mean of its
+ * L2-normalised gallery embeddings (renormalised); a probe's result is the most cosine-similar
+ * template. Feed topScores/topIdentities to OpenSetScores (mated correct = topIdentity === truth).
+ */
+export function searchGallery(
+  gallery: Tensor,
+  galleryIds: NumberArray,
+  probes: Tensor,
+): { topScores: Float64Array; topIdentities: Int32Array } {
+  const ids = toLabels(galleryIds, "galleryIds");
+  if (gallery.ndim !== 2 || probes.ndim !== 2 || gallery.shape[1] !== probes.shape[1])
+    throw new TorchError(
+      `searchGallery: gallery and probes must be (N,D) with the same D, got [${gallery.shape}] and [${probes.shape}]`,
+      "ValueError",
+    );
+  checkSameLength("searchGallery", { length: gallery.shape[0] as number }, ids, "gallery", "galleryIds");
+  const identities = [...new Set(ids)].sort((a, b) => a - b);
+  const column = new Map(identities.map((id, k) => [id, k]));
+  return tidy(() =>
+    noGrad(() => {
+      const g = F.normalize(gallery.detach().double(), 2, 1);
+      const cols = tensor(
+        Array.from(ids, (id) => column.get(id) as number),
+        { dtype: "int64", device: gallery.device },
+      );
+      const empty = zeros([identities.length, g.shape[1] as number], { dtype: "float64", device: gallery.device });
+      const sums = callOp<Tensor>("index_add", empty, 0, cols, g);
+      const templates = F.normalize(sums, 2, 1);
+      const sims = F.normalize(probes.detach().double().to(gallery.device), 2, 1).matmul(templates.t());
+      const { values, indices } = sims.max(1);
+      return {
+        topScores: Float64Array.from(values.toNumbers()),
+        topIdentities: Int32Array.from(indices.toNumbers(), (k) => identities[k] as number),
+      };
+    }),
+  );
 }

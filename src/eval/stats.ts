@@ -149,3 +149,17 @@ export function tInterval(values: ArrayLike<number>, level = 0.95): Interval {
   const half = studentTQuantile((1 + level) / 2, n - 1) * (s / Math.sqrt(n));
   return { mean: m, std: s, n, lo: m - half, hi: m + half, level };
 }
+
+/** Across-seed summary of each metric: per-seed records in, a t-interval per metric name out. */
+export function aggregateSeeds(perSeed: Record<string, number>[], level = 0.95): Record<string, Interval> {
+  const names = [...new Set(perSeed.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(
+    names.map((n) => [
+      n,
+      tInterval(
+        perSeed.map((r) => r[n]).filter((v): v is number => v !== undefined),
+        level,
+      ),
+    ]),
+  );
+}

@@ -2,6 +2,8 @@
 //   ℓ(i,j) = −log[ exp(sim(z_i,z_j)/τ) / Σ_{k≠i} exp(sim(z_i,z_k)/τ) ],  sim = cosine,
 // averaged over all 2N anchors, so both views serve as anchors and each anchor's own similarity
 // is left out of the denominator (google-research/simclr tf2/objective.py masks it the same way).
+// google's code returns loss_a + loss_b (each a mean over N), i.e. twice this value; lightly and
+// sthalles average over the 2N anchors as here.
 import { arange, cat, F, type Tensor, TorchError, tidy } from "../torch/index.js";
 
 /** The global batch gathered from all workers, for negatives across processes. */

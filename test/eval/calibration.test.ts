@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Rng } from "../../src/data/rng.js";
-import { calibration, calibrationFromLogits, fitTemperature, nll, softmax } from "../../src/eval/index.js";
+import {
+  calibration,
+  calibrationFromLogits,
+  eceMetric,
+  fitTemperature,
+  metricFrame,
+  nll,
+  softmax,
+} from "../../src/eval/index.js";
 import { liveTensors, tensor, tidy } from "../../src/torch/index.js";
 
 const close = (a: number, b: number, tol = 1e-12, msg = "") => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
@@ -101,4 +109,20 @@ test("temperature fit on a tiny hand case: one sample, two classes", () => {
     [0, 0, 0, 1],
   );
   close(fit.temperature, 1 / Math.log(3), 1e-9);
+});
+
+test("ECE per group through a metric frame", () => {
+  const conf = [0.65, 0.65, 0.65, 0.65, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95];
+  const correct = [1, 1, 1, 0, 1, 1, 1, 1, 1, 1];
+  const f = metricFrame({
+    metrics: { ece: eceMetric(10) },
+    yTrue: correct,
+    yPred: conf,
+    groups: ["lo", "lo", "lo", "lo", "hi", "hi", "hi", "hi", "hi", "hi"],
+    nBoot: 50,
+  });
+  close(f.overall.ece?.value as number, 0.07);
+  close(f.byGroup.lo?.ece?.value as number, 0.1);
+  close(f.byGroup.hi?.ece?.value as number, 0.05);
+  assert.equal(f.worstGroup.ece, "lo");
 });

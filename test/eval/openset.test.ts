@@ -8,7 +8,10 @@ import {
   identifiedRate,
   nextUp,
   openSetRates,
+  openSetRatesByGroup,
+  searchGallery,
 } from "../../src/eval/index.js";
+import { liveTensors, tensor, tidy } from "../../src/torch/index.js";
 
 const S = { matedScores: [0.95, 0.8, 0.99, 0.6], matedCorrect: [1, 1, 0, 1], nonMatedScores: [0.95, 0.5, 0.3, 0.92] };
 
@@ -42,4 +45,42 @@ test("confidence histograms", () => {
   assert.deepEqual(both.seen.counts, [0, 0, 0, 2]);
   assert.deepEqual(both.unseen.counts, [1, 0, 1, 1]);
   assert.throws(() => histogram([1], { bins: 0 }), /bins/);
+});
+
+test("per-group FPIR/FNIR at a global threshold", () => {
+  const r = openSetRatesByGroup(S, ["a", "a", "b", "b"], ["a", "b", "b", "a"], [0.9]);
+  // a: mated 0.95 ✓, 0.8 < τ → FNIR 1/2; non-mated 0.95, 0.92 ≥ τ → FPIR 1. b: mated 0.99 wrong, 0.6 → 1; non-mated 0.5, 0.3 → 0.
+  assert.deepEqual(r, { a: [{ threshold: 0.9, fpir: 1, fnir: 0.5 }], b: [{ threshold: 0.9, fpir: 0, fnir: 1 }] });
+});
+
+test("gallery search against per-identity templates", () => {
+  const start = liveTensors();
+  tidy(() => {
+    // Identity 7: [1,0] and [1,0.2]; identity 3: [0,1]. Template 7 ∝ mean of normalised rows.
+    const gallery = tensor(
+      [
+        [1, 0],
+        [1, 0.2],
+        [0, 1],
+      ],
+      { dtype: "float64" },
+    );
+    const probes = tensor(
+      [
+        [2, 0.1],
+        [0.1, 1],
+        [-1, -1],
+      ],
+      { dtype: "float64" },
+    );
+    const { topScores, topIdentities } = searchGallery(gallery, [7, 7, 3], probes);
+    assert.deepEqual(Array.from(topIdentities), [7, 3, 3]);
+    const n2 = Math.hypot(1, 0.2);
+    const t7 = [(1 + 1 / n2) / 2, 0.2 / n2 / 2];
+    const t7n = Math.hypot(t7[0] as number, t7[1] as number);
+    const want0 = ((2 * (t7[0] as number)) / t7n + (0.1 * (t7[1] as number)) / t7n) / Math.hypot(2, 0.1);
+    assert.ok(Math.abs((topScores[0] as number) - want0) < 1e-12);
+    assert.ok(Math.abs((topScores[2] as number) + Math.SQRT1_2) < 1e-12); // best of −cos 45° and ≈ −0.77
+  });
+  assert.equal(liveTensors(), start);
 });

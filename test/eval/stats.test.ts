@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  aggregateSeeds,
   logGamma,
   mean,
   normalQuantile,
@@ -62,4 +63,12 @@ test("t-interval across seeds", () => {
   close(r.std, 0.02, 1e-12);
   close(r.hi - r.mean, (4.30265273 * 0.02) / Math.sqrt(3), 1e-8);
   assert.ok(Number.isNaN(tInterval([0.5]).lo));
+});
+
+test("aggregateSeeds: a t-interval per metric over seeds", () => {
+  const r = aggregateSeeds([{ acc: 0.8, ece: 0.1 }, { acc: 0.82 }, { acc: 0.78, ece: 0.2 }]);
+  close(r.acc?.mean as number, 0.8, 1e-12);
+  assert.equal(r.acc?.n, 3);
+  assert.equal(r.ece?.n, 2);
+  close(r.ece?.hi as number, 0.15 + (12.706204736 * Math.SQRT1_2 * 0.1) / Math.SQRT2, 1e-6);
 });
