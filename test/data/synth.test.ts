@@ -1,0 +1,110 @@
+// Synthetic faces: reproducible from the seed, exact attribute distributions, cached, attributes
+// learnable from pixels (softmax regression beats chance by a wide margin), and the planted effect
+// (a group with less between-identity variation) measurable in the pixels.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { ImageSet } from "../../src/data/imageset.js";
+import { renderSynthFaces } from "../../src/data/synth.js";
+import { F, fromTypedArray, type Tensor, tensor, tidy, zeros } from "../../src/torch/index.js";
+
+async function pixels(set: ImageSet, idx: number[], side = 16): Promise<Tensor> {
+  const px = await set.read(idx);
+  return tidy(() => {
+    const x = fromTypedArray(px, [idx.length, set.height, set.width, 3]).permute(0, 3, 1, 2).float().div(255);
+    return F.interpolate(x, { size: side, mode: "bilinear" }).flatten(1);
+  });
+}
+
+/** Multinomial logistic regression by full-batch gradient descent (closed-form gradient XᵀP−Y). */
+function softmaxRegressionAccuracy(xtr: Tensor, ytr: number[], xte: Tensor, yte: number[], k: number): number {
+  return tidy(() => {
+    const mu = xtr.mean(0, true);
+    const sd = xtr.std(0, { keepdim: true }).add(1e-3);
+    const a = xtr.sub(mu).div(sd);
+    const b = xte.sub(mu).div(sd);
+    const Y = F.oneHot(tensor(ytr, { dtype: "int64" }), k).float();
+    let W = zeros([a.size(1), k]);
+    for (let step = 0; step < 200; step++)
+      W = tidy(() =>
+        W.sub(
+          a
+            .t()
+            .mm(F.softmax(a.mm(W), 1).sub(Y))
+            .div(a.size(0))
+            .mul(0.05),
+        ).add(0),
+      );
+    const pred = b.mm(W).argmax(1).toNumbers();
+    return pred.filter((p, i) => p === yte[i]).length / yte.length;
+  });
+}
+
+test("same seed → identical pixels; another seed → other faces; attributes exact", async () => {
+  const o = { identities: 20, imagesPerIdentity: 2, side: 24, seed: 4, cacheDir: null, genderP: 0.3 };
+  const a = await renderSynthFaces(o);
+  const b = await renderSynthFaces(o);
+  const c = await renderSynthFaces({ ...o, seed: 5 });
+  const all = [...Array(40).keys()];
+  assert.deepEqual(await a.read(all), await b.read(all));
+  assert.notDeepEqual(await a.read(all), await c.read(all));
+  const ids = a.items.filter((_, i) => i % 2 === 0);
+  assert.equal(ids.filter((i) => i.attrs?.gender === 1).length, 6); // round(20 × 0.3)
+  const perGroup = [0, 1, 2, 3, 4].map((g) => ids.filter((i) => i.attrs?.group === g).length);
+  assert.deepEqual(perGroup, [4, 4, 4, 4, 4]);
+  assert.deepEqual(
+    a.items.slice(0, 4).map((i) => i.identity),
+    [0, 0, 1, 1],
+  );
+});
+
+test("rendered sets are cached and reused", async () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), "facelab-synth-"));
+  const o = { identities: 5, imagesPerIdentity: 2, side: 16, seed: 1, cacheDir };
+  const a = await renderSynthFaces(o);
+  const b = await renderSynthFaces(o);
+  assert.equal(readdirSync(cacheDir).length, 1);
+  assert.deepEqual(await a.read([0, 9]), await b.read([0, 9]));
+  assert.equal(b.items[9]?.attrs?.group, a.items[9]?.attrs?.group);
+});
+
+test("gender-like and group attributes are learnable from pixels by a linear model", async () => {
+  const set = await renderSynthFaces({ identities: 150, imagesPerIdentity: 2, side: 32, seed: 11, cacheDir: null });
+  const train = [...Array(200).keys()]; // identities 0–99
+  const testIdx = [...Array(100).keys()].map((i) => 200 + i); // identities 100–149, unseen people
+  const attr = (idx: number[], k: string) => idx.map((i) => set.items[i]?.attrs?.[k] as number);
+  const xtr = await pixels(set, train);
+  const xte = await pixels(set, testIdx);
+  const gender = softmaxRegressionAccuracy(xtr, attr(train, "gender"), xte, attr(testIdx, "gender"), 2);
+  const group = softmaxRegressionAccuracy(xtr, attr(train, "group"), xte, attr(testIdx, "group"), 5);
+  assert.ok(gender > 0.75, `gender accuracy ${gender} (chance 0.5)`);
+  assert.ok(group > 0.6, `group accuracy ${group} (chance 0.2)`);
+});
+
+test("planted effect: a group with spread 0.25 has people closer together in pixel space", async () => {
+  const set = await renderSynthFaces({
+    identities: 100,
+    imagesPerIdentity: 1,
+    side: 32,
+    seed: 3,
+    cacheDir: null,
+    variation: 0, // canonical pose: differences are identity only
+    groupSpread: [1, 1, 0.25, 1, 1],
+  });
+  // between people of one group and one gender, so only identity traits differ
+  const meanDist = async (g: number) => {
+    const idx = set.items.flatMap((it, i) => (it.attrs?.group === g && it.attrs?.gender === 0 ? [i] : []));
+    const x = await pixels(set, idx, 32);
+    return tidy(() => {
+      const d = x.unsqueeze(0).sub(x.unsqueeze(1)).square().sum(2).sqrt();
+      return d.sum().item() / (idx.length * (idx.length - 1));
+    });
+  };
+  const hard = await meanDist(2);
+  for (const g of [1, 3]) {
+    const other = await meanDist(g);
+    assert.ok(hard < 0.6 * other, `group 2 distance ${hard} vs group ${g} ${other}`);
+  }
+});
