@@ -45,7 +45,8 @@ const FIXTURES = {
 } as const;
 
 function check(name: string, got: number[], want: readonly number[], tol: number) {
-  want.forEach((w, i) => assert.ok(Math.abs((got[i] as number) - w) <= tol, `${name}[${i}]: ${got[i]} vs ${w}`));
+  for (const [i, w] of want.entries())
+    assert.ok(Math.abs((got[i] as number) - w) <= tol, `${name}[${i}]: ${got[i]} vs ${w}`);
 }
 
 test("ArcFace, CosFace and A-Softmax match PyTorch values and gradients", () => {
