@@ -68,6 +68,11 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> impl
   /** Registers a child module; its parameters appear as `name.<param>`. Returns m. */
   registerModule<M extends AnyModule>(name: string, m: M): M {
     this.#checkName(name, "module");
+    if (m.modules().includes(this))
+      throw new TorchError(
+        `registering ${m.constructor.name} as '${name}' would make a module its own descendant`,
+        "ValueError",
+      );
     this.#children.set(name, m);
     return m;
   }
@@ -142,6 +147,24 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> impl
     return out;
   }
 
+  /**
+   * Like namedModules but a module reachable by several paths appears under each of them, which
+   * is how PyTorch's state_dict names a shared submodule ("0.weight" and "2.weight").
+   */
+  #everyPath(): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
+    const ancestors = new Set<AnyModule>();
+    const walk = (m: AnyModule, p: string) => {
+      if (ancestors.has(m)) throw new TorchError(`module cycle at '${p}'`, "ValueError");
+      ancestors.add(m);
+      out.push([p, m]);
+      for (const [n, c] of m.#children) walk(c, p === "" ? n : `${p}.${n}`);
+      ancestors.delete(m);
+    };
+    walk(this, "");
+    return out;
+  }
+
   // ---- state dict ------------------------------------------------------------------------
   /**
    * Parameters and persistent buffers by PyTorch state_dict key, in registration order.
@@ -150,7 +173,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> impl
    */
   stateDict(opts: { keepVars?: boolean } = {}): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
-    for (const [p, m] of this.namedModules()) {
+    for (const [p, m] of this.#everyPath()) {
       const key = (n: string) => (p === "" ? n : `${p}.${n}`);
       for (const [n, t] of m.#params) if (t !== null) out.set(key(n), opts.keepVars ? t : t.detach());
       for (const [n, s] of m.#buffers)

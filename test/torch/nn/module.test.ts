@@ -123,11 +123,21 @@ describe("names", () => {
     assert.ok(net.getChild("layer1") instanceof nn.Sequential);
   });
 
-  test("a shared submodule's parameters are listed once", () => {
+  test("a shared submodule: parameters listed once, state_dict keys under every path (as PyTorch)", () => {
     const lin = new nn.Linear(2, 2);
     using seq = new nn.Sequential(lin, new nn.ReLU(), lin);
     assert.equal(seq.parameters().length, 2);
-    assert.deepEqual([...seq.stateDict({ keepVars: true }).keys()], ["0.weight", "0.bias"]);
+    assert.deepEqual(
+      seq.namedParameters().map(([k]) => k),
+      ["0.weight", "0.bias"],
+    );
+    assert.deepEqual(
+      seq.namedModules().map(([k]) => k),
+      ["", "0", "1"],
+    );
+    // torch: nn.Sequential(l, nn.ReLU(), l).state_dict().keys() == ['0.weight', '0.bias', '2.weight', '2.bias']
+    assert.deepEqual([...seq.stateDict({ keepVars: true }).keys()], ["0.weight", "0.bias", "2.weight", "2.bias"]);
+    tidy(() => seq.loadStateDict(seq.stateDict()));
   });
 
   test("registration rejects duplicate and malformed names", () => {
@@ -141,6 +151,10 @@ describe("names", () => {
     assert.throws(() => m.registerModule("a", new nn.ReLU()), /already has an attribute 'a'/);
     assert.throws(() => m.registerParameter("a.b", null), /name must be letters/);
     assert.throws(() => m.registerBuffer("", null), /name must be letters/);
+    assert.throws(() => m.registerModule("self", m), /its own descendant/);
+    using outer = new nn.Sequential(new nn.ReLU());
+    m.registerModule("outer", outer);
+    assert.throws(() => outer.append(m), /its own descendant/);
   });
 
   test("toString prints the module tree like PyTorch", () => {
