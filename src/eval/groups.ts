@@ -103,13 +103,13 @@ export function metricFrame(o: MetricFrameOptions): MetricFrame {
   const summary = (k: number) => Object.fromEntries(names.map((n, m) => [n, est[base + m * 5 + k] as Estimate]));
   const worstGroup = Object.fromEntries(
     names.map((n, m) => {
-      let best = groupNames[0] as string;
+      let worst = groupNames[0] as string;
       for (const g of groupNames) {
         const v = byGroup[g]?.[n]?.value as number;
-        const cur = byGroup[best]?.[n]?.value as number;
-        if (Number.isNaN(cur) || (specs[m]?.higherIsBetter ? v < cur : v > cur)) best = g;
+        const cur = byGroup[worst]?.[n]?.value as number;
+        if (Number.isNaN(cur) || (specs[m]?.higherIsBetter ? v < cur : v > cur)) worst = g;
       }
-      return [n, best];
+      return [n, worst];
     }),
   );
   const counts = Object.fromEntries(groupNames.map((g) => [g, strata.get(g)?.length ?? 0]));
