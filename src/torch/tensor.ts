@@ -85,8 +85,17 @@ export class Tensor implements Scoped, Disposable {
   data(): AnyTypedArray {
     return this.toTypedArray();
   }
-  /** The elements as numbers (int64 converted with Number()). */
+  /** The elements as numbers (int64 converted with Number(), float16/bfloat16 decoded). */
   toNumbers(): number[] {
+    // 16-bit floats come out of toTypedArray as raw bits; numbers must be their values.
+    if (this.dtype === "float16" || this.dtype === "bfloat16") {
+      const f = this.to("float32");
+      try {
+        return f.toNumbers();
+      } finally {
+        f.dispose();
+      }
+    }
     const a = this.toTypedArray();
     return a instanceof BigInt64Array ? Array.from(a, Number) : Array.from(a as ArrayLike<number>);
   }

@@ -143,8 +143,24 @@ describe("dtypes round trip through typed arrays", () => {
       assert.deepEqual(h.float().toNumbers(), [1, -2, 65504]);
       const bf = fromTypedArray(new Uint16Array([0x3f80, 0x4040]), [2], { dtype: "bfloat16" });
       assert.deepEqual(bf.float().toNumbers(), [1, 3]);
-      assert.deepEqual(tensor([0.5, 1]).to("float16").toNumbers(), [0x3800, 0x3c00], "raw half bits");
-      assert.deepEqual(tensor([0.5, 1]).to("bfloat16").toNumbers(), [0x3f00, 0x3f80], "raw bfloat16 bits");
+      assert.deepEqual(
+        [...(tensor([0.5, 1]).to("float16").toTypedArray() as Uint16Array)],
+        [0x3800, 0x3c00],
+        "raw half bits",
+      );
+      assert.deepEqual(tensor([0.5, 1]).to("float16").toNumbers(), [0.5, 1], "toNumbers decodes half");
+      assert.deepEqual(
+        tensor([[0.25]])
+          .to("bfloat16")
+          .toArray(),
+        [[0.25]],
+        "toArray decodes bfloat16",
+      );
+      assert.deepEqual(
+        [...(tensor([0.5, 1]).to("bfloat16").toTypedArray() as Uint16Array)],
+        [0x3f00, 0x3f80],
+        "raw bfloat16 bits",
+      );
     }));
 
   test("conversions between dtypes", () =>
