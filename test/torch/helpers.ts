@@ -35,7 +35,11 @@ export interface CloseOptions {
 }
 
 /** Asserts |a - e| <= atol + rtol*|e| elementwise; shapes must match when both are tensors. */
-export function assertClose(actual: Tensor | number[] | number, expected: Tensor | number[] | number, o: CloseOptions = {}): void {
+export function assertClose(
+  actual: Tensor | number[] | number,
+  expected: Tensor | number[] | number,
+  o: CloseOptions = {},
+): void {
   const atol = o.atol ?? 1e-5;
   const rtol = o.rtol ?? 1e-4;
   const what = o.what ?? "value";

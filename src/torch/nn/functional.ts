@@ -33,14 +33,26 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, o: C
       `conv2d weight [${wshape.join(",")}] with groups=${groups} expects ${(wshape[1] as number) * groups} input channels, input has ${cin}`,
       "ValueError",
     );
-  return callOp("conv2d", input, weight, bias ?? null, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), groups);
+  return callOp(
+    "conv2d",
+    input,
+    weight,
+    bias ?? null,
+    pair(o.stride ?? 1),
+    pair(o.padding ?? 0),
+    pair(o.dilation ?? 1),
+    groups,
+  );
 }
 
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const inF = input.shape.at(-1);
   const wIn = weight.shape.at(-1);
   if (inF !== wIn)
-    throw new TorchError(`linear: input has ${inF} features but weight [${weight.shape.join(",")}] expects ${wIn}`, "ValueError");
+    throw new TorchError(
+      `linear: input has ${inF} features but weight [${weight.shape.join(",")}] expects ${wIn}`,
+      "ValueError",
+    );
   return callOp("linear", input, weight, bias ?? null);
 }
 
@@ -53,7 +65,12 @@ export interface BatchNormOptions {
 }
 
 /** Batch norm; in training mode the running statistics (if given) are updated in place. */
-export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, o: BatchNormOptions = {}) {
+export function batchNorm(
+  input: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  o: BatchNormOptions = {},
+) {
   expectDims("batch_norm", input, [2, 3, 4, 5], "(N,C,...)");
   const training = o.training ?? false;
   if (!training && (runningMean === null || runningVar === null))
@@ -72,7 +89,13 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar:
   );
 }
 
-export function layerNorm(input: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5) {
+export function layerNorm(
+  input: Tensor,
+  normalizedShape: number[],
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+) {
   return callOp<Tensor>("layer_norm", input, normalizedShape, weight ?? null, bias ?? null, eps, true);
 }
 
@@ -146,7 +169,10 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
   const ls = o.labelSmoothing ?? 0;
   if (!(ls >= 0 && ls <= 1)) throw new TorchError(`label_smoothing must be in [0, 1], got ${ls}`, "ValueError");
   if (target.dtype === "int64" && logits.ndim >= 2 && target.shape[0] !== logits.shape[0])
-    throw new TorchError(`cross_entropy: ${logits.shape[0]} rows of logits but ${target.shape[0]} targets`, "ValueError");
+    throw new TorchError(
+      `cross_entropy: ${logits.shape[0]} rows of logits but ${target.shape[0]} targets`,
+      "ValueError",
+    );
   return callOp(
     "cross_entropy_loss",
     logits,
@@ -159,7 +185,14 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
 }
 
 export function nllLoss(logProbs: Tensor, target: Tensor, o: Omit<CrossEntropyOptions, "labelSmoothing"> = {}): Tensor {
-  return callOp("nll_loss", logProbs, target, o.weight ?? null, REDUCTION[o.reduction ?? "mean"], o.ignoreIndex ?? -100);
+  return callOp(
+    "nll_loss",
+    logProbs,
+    target,
+    o.weight ?? null,
+    REDUCTION[o.reduction ?? "mean"],
+    o.ignoreIndex ?? -100,
+  );
 }
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
@@ -196,13 +229,19 @@ export function interpolate(
   expectDims("interpolate", input, [4], "(N,C,H,W)");
   const size = o.size === undefined ? null : pair(o.size);
   const scale = o.scaleFactor === undefined ? null : pair(o.scaleFactor);
-  if ((size === null) === (scale === null)) throw new TorchError("interpolate needs exactly one of size or scaleFactor", "ValueError");
+  if ((size === null) === (scale === null))
+    throw new TorchError("interpolate needs exactly one of size or scaleFactor", "ValueError");
   if ((o.mode ?? "nearest") === "nearest") return callOp("upsample_nearest2d.vec", input, size, scale);
   return callOp("upsample_bilinear2d.vec", input, size, o.alignCorners ?? false, scale);
 }
 
 /** Pads the last dims: pad = [left, right, top, bottom, ...] like F.pad. */
-export function pad(input: Tensor, padding: number[], mode: "constant" | "reflect" | "replicate" = "constant", value = 0) {
+export function pad(
+  input: Tensor,
+  padding: number[],
+  mode: "constant" | "reflect" | "replicate" = "constant",
+  value = 0,
+) {
   if (mode === "constant") return callOp<Tensor>("constant_pad_nd", input, padding, value);
   if (mode === "reflect") return callOp<Tensor>("reflection_pad2d", input, padding);
   return callOp<Tensor>("replication_pad2d", input, padding);
