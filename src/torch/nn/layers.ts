@@ -6,7 +6,7 @@ import { TorchError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import type { FactoryOptions } from "./conv.js";
 import * as F from "./functional.js";
-import { constant_ } from "./init.js";
+import { constant_, ones_, zeros_ } from "./init.js";
 import { Module } from "./module.js";
 
 export class Identity extends Module {
@@ -118,5 +118,61 @@ export class Flatten extends Module {
   }
   forward(x: Tensor): Tensor {
     return x.flatten(this.startDim, this.endDim);
+  }
+}
+
+export class GELU extends Module {
+  constructor(readonly approximate: "none" | "tanh" = "none") {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.gelu(x, this.approximate);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return F.sigmoid(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return F.tanh(x);
+  }
+}
+
+/** Normalises over the trailing dims given by normalizedShape (weight 1, bias 0 by default). */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  constructor(
+    normalizedShape: number | number[],
+    readonly o: FactoryOptions & { eps?: number; elementwiseAffine?: boolean } = {},
+  ) {
+    super();
+    this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
+    if (!this.normalizedShape.every((d) => Number.isInteger(d) && d > 0))
+      throw new TorchError(
+        `LayerNorm: normalizedShape must be positive integers, got [${this.normalizedShape}]`,
+        "ValueError",
+      );
+    const affine = o.elementwiseAffine ?? true;
+    const f = { dtype: o.dtype, device: o.device };
+    this.weight = this.registerParameter("weight", affine ? ones_(empty(this.normalizedShape, f)) : null);
+    this.bias = this.registerParameter("bias", affine ? zeros_(empty(this.normalizedShape, f)) : null);
+  }
+  forward(x: Tensor): Tensor {
+    const tail = x.shape.slice(x.ndim - this.normalizedShape.length);
+    if (x.ndim < this.normalizedShape.length || tail.some((d, i) => d !== this.normalizedShape[i]))
+      throw new TorchError(
+        `LayerNorm: expected input with shape [*, ${this.normalizedShape.join(", ")}], got [${x.shape}]`,
+        "ValueError",
+      );
+    return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.o.eps ?? 1e-5);
+  }
+  override extraRepr(): string {
+    return `(${this.normalizedShape}), eps=${this.o.eps ?? 1e-5}, elementwise_affine=${this.weight !== null}`;
   }
 }

@@ -188,6 +188,26 @@ describe("module gradients (float64 finite differences, input and parameters)", 
       );
     }));
 
+  test("LayerNorm, GELU, Sigmoid, Tanh", () =>
+    tidy(() => {
+      manualSeed(7);
+      using ln = new nn.LayerNorm([2, 3], f64);
+      nn.init.uniform_(ln.weight as Tensor, 0.5, 1.5);
+      nn.init.uniform_(ln.bias as Tensor, -1, 1);
+      checkModule("layer norm", ln, x64([4, 2, 3]));
+      assert.deepEqual([...ln.stateDict({ keepVars: true }).keys()], ["weight", "bias"]);
+      using plain = new nn.LayerNorm(3, { elementwiseAffine: false, dtype: "float64" });
+      assert.equal(plain.parameters().length, 0);
+      assertClose(plain.call(S([2, 3])).sum(1), [0, 0], { atol: 1e-12 });
+      assert.throws(() => plain.call(S([3, 2])), /expected input with shape \[\*, 3\], got \[3,2\]/);
+      using gelu = new nn.GELU("tanh");
+      checkModule("gelu", gelu, x64([5]));
+      using sig = new nn.Sigmoid();
+      checkModule("sigmoid", sig, x64([5]));
+      using tanh = new nn.Tanh();
+      checkModule("tanh", tanh, x64([5]));
+    }));
+
   test("Sequential of conv, BN, ReLU, pool, flatten, linear", () =>
     tidy(() => {
       manualSeed(6);
