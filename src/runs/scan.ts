@@ -1,5 +1,5 @@
 // Reading run directories back (for `facelab report` and `facelab serve`); never writes.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative, sep } from "node:path";
 import type { MetricRecord, RunStatus } from "./run.js";
@@ -89,17 +89,26 @@ export const listRuns = (root: string): RunEntry[] => scanDir(root, root);
  * without its newline (being written right now) is left for the next call.
  */
 export function readMetrics(dir: string, from = 0): { records: MetricRecord[]; next: number } {
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = readFileSync(join(dir, "metrics.jsonl"));
+    fd = openSync(join(dir, "metrics.jsonl"), "r");
   } catch {
     return { records: [], next: from };
   }
-  if (buf.length < from) from = 0; // file replaced: start again
+  let buf: Buffer;
+  try {
+    const size = fstatSync(fd).size;
+    if (size < from) from = 0; // file replaced: start again
+    // Only the new bytes are read, so tailing a long run stays cheap.
+    buf = Buffer.alloc(size - from);
+    readSync(fd, buf, 0, buf.length, from);
+  } finally {
+    closeSync(fd);
+  }
   const end = buf.lastIndexOf(0x0a) + 1;
-  if (end <= from) return { records: [], next: from };
+  if (end === 0) return { records: [], next: from };
   const records: MetricRecord[] = [];
-  for (const line of buf.subarray(from, end).toString("utf8").split("\n")) {
+  for (const line of buf.subarray(0, end).toString("utf8").split("\n")) {
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line) as MetricRecord & { value: number | string };
@@ -108,5 +117,5 @@ export function readMetrics(dir: string, from = 0): { records: MetricRecord[]; n
       // a corrupt line (disk full mid-write) is skipped, the rest still shows
     }
   }
-  return { records, next: end };
+  return { records, next: from + end };
 }

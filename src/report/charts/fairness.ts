@@ -59,12 +59,19 @@ export interface GapPoint {
 export function gapVsImbalance(rows: GapPoint[], opts: Partial<ChartOptions> = {}): VlSpec {
   const values = rows.map((r) => ({ ...r, lo: r.lo ?? r.gap, hi: r.hi ?? r.gap }));
   const xTitle = opts.xTitle ?? "majority share of training data (%)";
-  const yTitle = opts.yTitle ?? "accuracy gap, majority − minority (pp)";
+  // A short axis title: vega over-estimates text length without a canvas and pads long rotated titles.
+  const yTitle = opts.yTitle ?? "accuracy gap (pp)";
   // Gaps are differences of fractions; ticks show them in percentage points.
   const yAxis = { axis: { labelExpr: "format(datum.value * 100, '~r') + ' pp'" } };
   const x = q("imbalance", xTitle, { axis: { format: "%" }, scale: { zero: false } });
   return chart(
-    { title: "Group gap vs training imbalance (95% CI band)", xTitle, yTitle, ...opts },
+    {
+      title: "Group gap vs training imbalance",
+      subtitle: "gap = majority-group accuracy − minority-group accuracy; band = 95% CI",
+      xTitle,
+      yTitle,
+      ...opts,
+    },
     {
       data: { values },
       encoding: { x, color: nominal("series", "series") },

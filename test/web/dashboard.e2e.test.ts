@@ -1,0 +1,128 @@
+// End-to-end: the dashboard in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core).
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { Run } from "../../src/runs/run.js";
+import { startDashboard } from "../../web/server.js";
+import { makeStudy } from "../report/fixture.js";
+
+const CHROMIUM = process.env.FACELAB_CHROMIUM ?? "/usr/bin/chromium";
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set FACELAB_CHROMIUM)`;
+// Screenshots stay after the test for a person to look at.
+const shots = process.env.FACELAB_SCREENSHOTS ?? join(tmpdir(), "facelab-dashboard-screenshots");
+
+const root = mkdtempSync(join(tmpdir(), "facelab-e2e-"));
+let browser: Browser | undefined;
+let page: Page;
+let url = "";
+let stopServer = (): void => {};
+let live: Run;
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  await makeStudy(root);
+  live = await Run.create({
+    root,
+    name: "live",
+    naming: "plain",
+    crashHooks: false,
+    clock: () => Date.UTC(2026, 0, 2),
+  });
+  for (let s = 0; s < 5; s++) live.log("train/loss", 2 - 0.2 * s, { step: s, epoch: 0 });
+  const d = await startDashboard({ root, port: 0, pollMs: 100 });
+  url = d.url;
+  stopServer = () => {
+    d.server.closeAllConnections();
+    d.server.close();
+  };
+  const { chromium } = await import("playwright-core");
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") pageErrors.push(m.text());
+  });
+  mkdirSync(shots, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  stopServer();
+  rmSync(root, { recursive: true, force: true });
+});
+
+test("runs list shows runs and studies with their state", { skip }, async () => {
+  await page.goto(url);
+  await page.waitForSelector('#runs tr[data-id="live"]');
+  assert.equal(await page.textContent('#runs tr[data-id="live"] .state'), "running");
+  assert.equal(await page.textContent('#runs tr[data-id="bias-study"] .state'), "finished");
+  assert.equal(await page.textContent('#runs tr[data-id="bias-study/simclr-finetune"] td.name'), "simclr-finetune");
+  // A run that appears after the page loaded shows up without a reload.
+  await Run.create({ root, name: "late", naming: "plain", crashHooks: false });
+  await page.waitForSelector('#runs tr[data-id="late"]', { timeout: 10_000 });
+  await page.screenshot({ path: join(shots, "runs-list.png"), fullPage: true });
+});
+
+test("a running job's curves update live when metrics.jsonl grows", { skip }, async () => {
+  await page.goto(`${url}#/run/live`);
+  await page.waitForSelector('#chart-loss[data-points="5"] svg');
+  // The chart rendered with its axis titles and a line.
+  const axisTexts = await page.$$eval("#chart-loss svg text", (ts) => ts.map((t) => t.textContent));
+  assert.ok(axisTexts.includes("step (batches)"), axisTexts.join("|"));
+  assert.ok(axisTexts.includes("Training loss"));
+  assert.ok((await page.$$("#chart-loss svg .mark-line path")).length >= 1);
+  const before = await page.getAttribute("#chart-loss svg .mark-line path", "d");
+  live.log("train/loss", 0.25, { step: 40, epoch: 1 });
+  live.log("val/acc", 0.75, { step: 40, epoch: 1 });
+  await page.waitForSelector('#chart-loss[data-points="6"]', { timeout: 10_000 });
+  await page.waitForSelector('#chart-accuracy[data-points="1"]', { timeout: 10_000 });
+  assert.equal(await page.textContent('#latest tr[data-tag="train/loss"] td:last-child'), "0.2500");
+  assert.notEqual(await page.getAttribute("#chart-loss svg .mark-line path", "d"), before, "the line was redrawn");
+  live.finish({ accuracy: 0.75 });
+  await page.waitForFunction(() => document.querySelector("#state .state")?.textContent === "finished", null, {
+    timeout: 10_000,
+  });
+  await page.waitForSelector("#summary td.num");
+  await page.screenshot({ path: join(shots, "live-run.png"), fullPage: true });
+});
+
+test("comparing runs overlays their curves", { skip }, async () => {
+  await page.goto(url);
+  await page.waitForSelector('#runs tr[data-id="live"]');
+  await page.check('input[data-select="live"]');
+  await page.check('input[data-select="bias-study/simclr-finetune"]');
+  await page.click("#compare");
+  await page.waitForSelector('#chart-loss[data-points="96"] svg', { timeout: 10_000 });
+  const legend = await page.$$eval("#chart-loss svg .role-legend text", (ts) => ts.map((t) => t.textContent));
+  for (const s of ["live: train/loss", "simclr-finetune: pretrain/loss", "simclr-finetune: finetune/loss"])
+    assert.ok(legend.includes(s), legend.join("|"));
+  assert.match((await page.textContent("#summaries")) ?? "", /test\.accuracy/);
+  await page.screenshot({ path: join(shots, "compare.png"), fullPage: true });
+});
+
+test("a report opens from the dashboard", { skip }, async () => {
+  await page.goto(`${url}report/bias-study`);
+  await page.waitForSelector("figure svg");
+  assert.ok((await page.$$("figure svg")).length >= 10);
+  await page.screenshot({ path: join(shots, "report.png") });
+  assert.deepEqual(pageErrors, []);
+});
