@@ -33,6 +33,8 @@ export const DataSchema = z.object({
   imageSize: z.number().int().min(8).default(32),
   /** at most this many images in the unlabeled pretraining pool (0 = all) */
   pretrainLimit: z.number().int().min(0).default(0),
+  /** at most this many images in the labelled training pool, drawn stratified (0 = all) */
+  labelledLimit: z.number().int().min(0).default(0),
   /** at most this many validation images (0 = all) */
   evalLimit: z.number().int().min(0).default(0),
   /** synthetic-faces: images to generate */
