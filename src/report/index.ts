@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { collectReport, type ReportModel } from "./collect.js";
+import { parseDescriptor, toItem } from "./descriptors.js";
 import { reportHtml } from "./html.js";
 import { specToSvg, svgToPng } from "./render.js";
 
@@ -13,6 +14,16 @@ export * from "./charts/verification.js";
 export { collectReport, metricCharts, type ReportModel, type Section } from "./collect.js";
 export { type Descriptor, descriptorSchema, type Item, parseDescriptor, toItem } from "./descriptors.js";
 export { specToSvg, svgToPng } from "./render.js";
+
+/**
+ * A chart descriptor (the report.json contract) as PNG bytes, e.g. a confusion matrix for TensorBoard:
+ * `run.image("confusion/test", await chartPng({ kind: "confusion", title, data }), { step })`.
+ */
+export async function chartPng(descriptor: unknown): Promise<Buffer> {
+  const item = toItem(parseDescriptor(descriptor, 0));
+  if (item.type !== "chart") throw new Error(`chartPng: kind "${item.type}" is not a chart`);
+  return svgToPng(await specToSvg(item.spec));
+}
 
 /** Renders every chart of the model to SVG, keyed `<section prefix><chart id>`. */
 export async function renderSvgs(model: ReportModel): Promise<Map<string, string>> {

@@ -130,3 +130,22 @@ test("facelab report writes the page and says where", async () => {
   await assert.rejects(program.parseAsync(["node", "facelab", "report", join(root, "nope")]), /no such directory/);
   await assert.rejects(program.parseAsync(["node", "facelab", "report", root]), /not a run or study directory/);
 });
+
+test("chartPng renders a descriptor to PNG bytes for TensorBoard", async () => {
+  const { chartPng } = await import("../../src/report/index.js");
+  const png = await chartPng({
+    kind: "confusion",
+    title: "cm",
+    data: {
+      classes: ["a", "b"],
+      matrix: [
+        [3, 1],
+        [0, 4],
+      ],
+    },
+  });
+  assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  const meta = await sharp(png).metadata();
+  assert.ok(meta.width! >= 300 && meta.height! >= 300, `${meta.width}×${meta.height}`);
+  await assert.rejects(chartPng({ kind: "table", title: "t", data: { columns: [], rows: [] } }), /not a chart/);
+});
