@@ -186,7 +186,9 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
       }
       if (mon && probe && ((epoch + 1) % cfg.monitor.every === 0 || epoch + 1 === cfg.epochs))
         Object.assign(rec, monitorEpoch(model.encoder, mon, probe, cfg, deriveSeed(o.seed, epoch, 0x9b0e)));
-      rec.warnings = contrastiveWarnings([...history.map((h) => h.loss), rec.loss], B, rec.stats);
+      rec.warnings = contrastiveWarnings([...history.map((h) => h.loss), rec.loss], B, rec.stats, {
+        epochsBeforeLossCheck: Math.max(2, Math.ceil(cfg.warmupEpochs) + 1), // LR is still small in warmup
+      });
       for (const w of rec.warnings) warn(`epoch ${epoch + 1}: ${w}`);
       rec.seconds = now() - t0;
       history.push(rec);

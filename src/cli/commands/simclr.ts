@@ -1,0 +1,113 @@
+// facelab simclr run|finetune|recipes: SimCLR pretraining + linear probe / fine-tune / from-scratch
+// evaluation from one config, resume after a kill, and evaluation of any intermediate checkpoint.
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { Command } from "commander";
+import { SimclrConfigSchema } from "../../methods/simclr-config.js";
+import { loadConfig } from "../../runs/index.js";
+import { runSimclrStudy } from "../../studies/simclr.js";
+
+const CONFIG_DIR = resolve(dirname(new URL(import.meta.url).pathname), "../../../configs");
+
+/** A recipe name (simclr-fmnist) or a path to a YAML file. */
+function configPath(arg: string): string {
+  if (existsSync(arg)) return arg;
+  const named = join(CONFIG_DIR, arg.endsWith(".yaml") ? arg : `${arg}.yaml`);
+  if (existsSync(named)) return named;
+  throw new Error(`no config file '${arg}' and no recipe of that name in ${CONFIG_DIR} (try: facelab simclr recipes)`);
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+async function report(dir: string, wanted: boolean): Promise<void> {
+  if (!wanted) return;
+  const { writeReport } = await import("../../report/index.js");
+  console.log(`report: ${(await writeReport(dir)).html}`);
+}
+
+function printHeadline(summary: Record<string, unknown>): void {
+  const h = summary.headline as Record<string, Record<string, unknown>>;
+  for (const [key, v] of Object.entries(h)) {
+    const acc = (m: string) => {
+      const r = v[m] as { accuracy: number; balancedAccuracy: number } | undefined;
+      return r ? `${(r.accuracy * 100).toFixed(2)}% (balanced ${(r.balancedAccuracy * 100).toFixed(2)}%)` : "—";
+    };
+    console.log(`${key} [${v.labelled} labelled]`);
+    console.log(`  linear probe: SimCLR ${acc("linear-probe")} vs random init ${acc("linear-probe-random-init")}`);
+    console.log(`  fine-tune:    SimCLR ${acc("fine-tune")} vs from scratch ${acc("scratch")}`);
+  }
+  const failures = summary.failures as { task: string; method: string; message: string }[];
+  for (const f of failures ?? []) console.log(`STOPPED ${f.task} ${f.method}: ${f.message}`);
+}
+
+export function register(program: Command): void {
+  const cmd = program.command("simclr").description("SimCLR pretraining and semi-supervised evaluation");
+
+  cmd
+    .command("run")
+    .description("pretrain, then linear probe / fine-tune / from-scratch side by side (recipe name or YAML)")
+    .argument("<config>", "recipe (simclr-fmnist, simclr-cifar10, simclr-faces, simclr-faces-synthetic) or YAML file")
+    .option("--set <key=value>", "override a config value (repeatable), e.g. --set pretrain.epochs=5", collect, [])
+    .option("--runs <dir>", "runs root", "runs")
+    .option("--resume <runDir>", "continue a killed run from its latest checkpoint (new run dir, same results)")
+    .option("--stop-after <epochs>", "stop pretraining after this epoch (resume later)")
+    .option("--no-report", "skip writing report.html")
+    .action(
+      async (
+        config: string,
+        o: { set: string[]; runs: string; resume?: string; stopAfter?: string; report: boolean },
+      ) => {
+        const file = o.resume ? join(o.resume, "config.yaml") : configPath(config);
+        if (o.resume && !existsSync(file)) throw new Error(`--resume ${o.resume}: no config.yaml there`);
+        const cfg = loadConfig(SimclrConfigSchema, { file, sets: o.set });
+        const stopAfterEpoch = o.stopAfter === undefined ? undefined : Number(o.stopAfter);
+        if (stopAfterEpoch !== undefined && !(Number.isInteger(stopAfterEpoch) && stopAfterEpoch > 0))
+          throw new Error(`--stop-after must be a positive integer, got '${o.stopAfter}'`);
+        const r = await runSimclrStudy(cfg, {
+          runsRoot: o.runs,
+          argv: process.argv.slice(2),
+          resumeFrom: o.resume,
+          stopAfterEpoch,
+        });
+        printHeadline(r.summary);
+        await report(r.dir, o.report);
+      },
+    );
+
+  cmd
+    .command("finetune")
+    .description("evaluate a pretraining checkpoint (any epoch) with the run's evaluation settings")
+    .argument("<checkpoint>", "runs/<run>/checkpoints/step-XXXXXXXX.safetensors, or a run dir (latest checkpoint)")
+    .option("--set <key=value>", "override a config value (repeatable)", collect, [])
+    .option("--runs <dir>", "runs root", "runs")
+    .option("--no-report", "skip writing report.html")
+    .action(async (arg: string, o: { set: string[]; runs: string; report: boolean }) => {
+      let ckpt = arg;
+      if (existsSync(join(arg, "checkpoints"))) {
+        const models = readdirSync(join(arg, "checkpoints"))
+          .filter((f) => /^step-\d+\.safetensors$/.test(f))
+          .sort();
+        if (models.length === 0) throw new Error(`${arg} has no checkpoints`);
+        ckpt = join(arg, "checkpoints", models.at(-1)!);
+      }
+      if (!existsSync(ckpt)) throw new Error(`checkpoint ${ckpt} not found`);
+      const runDir = dirname(dirname(ckpt));
+      const cfg = loadConfig(SimclrConfigSchema, { file: join(runDir, "config.yaml"), sets: o.set });
+      const r = await runSimclrStudy(
+        { ...cfg, name: `${cfg.name}-finetune` },
+        { runsRoot: o.runs, argv: process.argv.slice(2), fromCheckpoint: ckpt },
+      );
+      printHeadline(r.summary);
+      await report(r.dir, o.report);
+    });
+
+  cmd
+    .command("recipes")
+    .description("list the SimCLR recipes in configs/")
+    .action(() => {
+      for (const f of readdirSync(CONFIG_DIR)
+        .filter((f) => f.startsWith("simclr-") && f.endsWith(".yaml"))
+        .sort())
+        console.log(f.replace(/\.yaml$/, ""));
+    });
+}
