@@ -1,15 +1,15 @@
 // Batched colour operations on float images (N,C,H,W) in [0,1], each with a per-sample factor
 // tensor shaped (N,1,1,1). Semantics follow torchvision's functional colour ops: every op clamps
 // to [0,1]; grayscale uses ITU-R 601 luma weights (0.2989, 0.587, 0.114).
-import { cat, type Tensor, tensor, where } from "../../torch/index.js";
+import { minimum, type Tensor, tensor, where } from "../../torch/index.js";
 
 const LUMA = [0.2989, 0.587, 0.114] as const;
 
 /** Luma (N,1,H,W); a 1-channel image is its own luma. */
 export function grayscaleOf(x: Tensor): Tensor {
   if (x.size(1) === 1) return x.alias();
-  const [r, g, b] = x.unbind(1) as [Tensor, Tensor, Tensor];
-  return r.mul(LUMA[0]).add(g.mul(LUMA[1])).add(b.mul(LUMA[2])).unsqueeze(1);
+  const w = tensor([...LUMA], { device: x.device, dtype: x.dtype }).view(1, 3, 1, 1);
+  return x.mul(w).sum(1, true);
 }
 
 /** Blend toward other by factor: f·x + (1−f)·other, clamped (torchvision's _blend). */
@@ -36,56 +36,49 @@ export function adjustSaturation(x: Tensor, f: Tensor): Tensor {
 /** Hue: rotate the HSV hue by shift (fraction of a turn, torchvision's range [-0.5, 0.5]). */
 export function adjustHue(x: Tensor, shift: Tensor): Tensor {
   if (x.size(1) === 1) return x.alias();
-  const [h, s, v] = rgbToHsv(x);
-  const h2 = h.add(shift).remainder(1);
-  return hsvToRgb(h2, s, v);
+  const [h, , v, c] = hsvParts(x);
+  return hueToRgb(frac(h.add(shift)), v, c);
 }
 
-/** Each of (N,1,H,W): hue in [0,1), saturation, value. */
+/** Each (N,1,H,W): hue in [0,1), saturation, value (torchvision's _rgb2hsv conventions). */
 export function rgbToHsv(x: Tensor): [Tensor, Tensor, Tensor] {
-  const [r, g, b] = x.split(1, 1) as [Tensor, Tensor, Tensor];
-  const maxc = x.amax(1, true);
-  const minc = x.amin(1, true);
-  const cr = maxc.sub(minc);
-  const s = cr.div(where(maxc.eq(0), 1, maxc));
-  const crSafe = where(cr.eq(0), 1, cr);
-  const rc = maxc.sub(r).div(crSafe);
-  const gc = maxc.sub(g).div(crSafe);
-  const bc = maxc.sub(b).div(crSafe);
-  const hr = bc.sub(gc);
-  const hg = rc.sub(bc).add(2);
-  const hb = gc.sub(rc).add(4);
-  const isR = maxc.eq(r);
-  const isG = maxc.eq(g).logicalAnd(isR.logicalNot());
-  const h = where(isR, hr, where(isG, hg, hb))
-    .div(6)
-    .remainder(1);
-  return [where(cr.eq(0), 0, h), s, maxc];
+  const [h, s, v] = hsvParts(x);
+  return [h, s, v];
 }
 
+/** Hue, saturation, value and chroma. Hue via the max channel c: ((x[c+1] − x[c+2]) / chroma + 2c) / 6. */
+function hsvParts(x: Tensor): [Tensor, Tensor, Tensor, Tensor] {
+  const v = x.amax(1, true);
+  const c = v.sub(x.amin(1, true));
+  const d = x.roll(-1, 1).sub(x.roll(-2, 1)); // (g−b, b−r, r−g)
+  const off = tensor([0, 2, 4], { device: x.device, dtype: x.dtype }).view(1, 3, 1, 1);
+  const [hr, hg, hb] = d
+    .div(where(c.eq(0), 1, c))
+    .add(off)
+    .split(1, 1) as [Tensor, Tensor, Tensor];
+  // the max channel decides, red before green before blue on ties (torchvision's order)
+  const isR = x.narrow(1, 0, 1).eq(v);
+  const isG = x.narrow(1, 1, 1).eq(v);
+  const h = frac(where(isR, hr, where(isG, hg, hb)).div(6));
+  const s = c.div(where(v.eq(0), 1, v));
+  return [where(c.eq(0), 0, h), s, v, c];
+}
+
+/** x mod 1 for floats (cheaper than remainder's fmod). */
+const frac = (x: Tensor): Tensor => x.sub(x.floor());
+
+/** RGB from hue, value and chroma: channel n = v − c·clamp(min(k, 4−k), 0, 1), k = (n' + 6h) mod 6, n' = 5, 3, 1. */
+function hueToRgb(h: Tensor, v: Tensor, c: Tensor): Tensor {
+  const off = tensor([5, 3, 1], { device: h.device, dtype: h.dtype }).view(1, 3, 1, 1);
+  const k6 = h.mul(6).add(off);
+  const k = k6.sub(k6.div(6).floor().mul(6)); // mod 6
+  const t = minimum(k, k.rsub(4)).clamp(0, 1);
+  return v.sub(c.mul(t)).clamp(0, 1);
+}
+
+/** hsv → rgb for (N,1,H,W) hue, saturation and value. */
 export function hsvToRgb(h: Tensor, s: Tensor, v: Tensor): Tensor {
-  const h6 = h.mul(6);
-  const i = h6.floor();
-  const f = h6.sub(i);
-  const sector = i.remainder(6);
-  const p = v.mul(s.rsub(1)).clamp(0, 1);
-  const q = v.mul(s.mul(f).rsub(1)).clamp(0, 1);
-  const t = v.mul(s.mul(f.rsub(1)).rsub(1)).clamp(0, 1);
-  // (r,g,b) per hue sector 0..5
-  const table: [Tensor, Tensor, Tensor][] = [
-    [v, t, p],
-    [q, v, p],
-    [p, v, t],
-    [p, q, v],
-    [t, p, v],
-    [v, p, q],
-  ];
-  const pick = (c: 0 | 1 | 2) => {
-    let out = table[5]?.[c] as Tensor;
-    for (let k = 4; k >= 0; k--) out = where(sector.eq(k), table[k]?.[c] as Tensor, out);
-    return out;
-  };
-  return cat([pick(0), pick(1), pick(2)], 1);
+  return hueToRgb(h, v, v.mul(s));
 }
 
 /** Per-sample lerp between x and its grayscale (m is 0 or 1 per sample, shaped (N,1,1,1)). */
