@@ -19,7 +19,9 @@ const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 
 function groupsOf(group: Int32Array, names: string[]): [string, number[]][] {
   const out: [string, number[]][] = names.map((g) => [g, []]);
-  group.forEach((g, i) => out[g]?.[1].push(i));
+  group.forEach((g, i) => {
+    out[g]?.[1].push(i);
+  });
   out.push(["all", Array.from(group, (_, i) => i)]);
   return out;
 }

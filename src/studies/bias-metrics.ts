@@ -109,7 +109,9 @@ function eceSample(conf: Float64Array, correct: Uint8Array, bins: number): Group
 /** Splits per-unit arrays by group id: name → the unit indices of that group. */
 function byGroup(group: Int32Array, names: string[]): Map<string, number[]> {
   const m = new Map<string, number[]>(names.map((g) => [g, []]));
-  group.forEach((g, i) => m.get(names[g] as string)?.push(i));
+  group.forEach((g, i) => {
+    m.get(names[g] as string)?.push(i);
+  });
   return m;
 }
 
