@@ -193,7 +193,7 @@ async function synthetic(cfg: SimclrConfig): Promise<SimclrData> {
   const g = syntheticFaces(d.syntheticCount, d.imageSize, cfg.seed);
   const tasks = labelledFaceTasks(cfg, g.images, g.attrs, g.classNames);
   const poolN = d.pretrainLimit > 0 ? Math.min(d.pretrainLimit, g.images.shape[0]!) : g.images.shape[0]!;
-  const pool = keep(g.images.narrow(0, 0, poolN).contiguous());
+  const pool = keep(tidy(() => g.images.narrow(0, 0, poolN).clone()));
   g.images.dispose();
   return {
     pool,
