@@ -185,12 +185,16 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> impl
   /**
    * Copies values into the module's tensors (under noGrad; dtype and device converted as needed).
    * strict (default): every key must match exactly. Shape mismatches always throw, naming the key.
-   * Nothing is copied when a check fails.
+   * Nothing is copied when a check fails. A missing BatchNorm `num_batches_tracked` is set to 0
+   * rather than reported, as PyTorch's _NormBase does for state dicts without version metadata
+   * (safetensors files never carry it).
    */
   loadStateDict(state: Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
     const strict = opts.strict ?? true;
     const own = this.stateDict({ keepVars: true });
-    const missingKeys = [...own.keys()].filter((k) => !state.has(k));
+    const absent = [...own.keys()].filter((k) => !state.has(k));
+    const zeroFilled = absent.filter((k) => k === "num_batches_tracked" || k.endsWith(".num_batches_tracked"));
+    const missingKeys = absent.filter((k) => !zeroFilled.includes(k));
     const unexpectedKeys = [...state.keys()].filter((k) => !own.has(k));
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
       const parts: string[] = [];
@@ -218,6 +222,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> impl
         const src = state.get(k);
         if (src !== undefined) dst.copy_(src).dispose();
       }
+      for (const k of zeroFilled) own.get(k)?.zero_().dispose();
     });
     return { missingKeys, unexpectedKeys };
   }

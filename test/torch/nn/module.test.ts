@@ -243,6 +243,18 @@ describe("state dict load", () => {
       );
     }));
 
+  test("a missing num_batches_tracked is filled with 0, as PyTorch does for unversioned state dicts", () =>
+    tidy(() => {
+      using bn = new nn.BatchNorm1d(2);
+      bn.call(randn([4, 2]));
+      const sd = bn.stateDict();
+      sd.delete("num_batches_tracked");
+      assert.deepEqual(bn.loadStateDict(sd), { missingKeys: [], unexpectedKeys: [] });
+      assert.equal(bn.numBatchesTracked?.item(), 0);
+      sd.delete("running_var");
+      assert.throws(() => bn.loadStateDict(sd), /missing key\(s\): "running_var"$/);
+    }));
+
   test("float32 values load into a float64 module (copy converts)", () =>
     tidy(() => {
       using lin = new nn.Linear(2, 1, { dtype: "float64" });
