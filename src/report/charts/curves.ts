@@ -15,7 +15,8 @@ export function lineChart(
   const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   return chart(opts, {
     data: { values: finite },
-    mark: { type: "line", point: opts.points ?? false, strokeWidth: 2, clip: true },
+    // Short series get point markers, so a single logged value is still visible.
+    mark: { type: "line", point: opts.points ?? finite.length <= 60, strokeWidth: 2, clip: true },
     encoding: {
       x: q("x", opts.xTitle ?? "x", opts.integerX ? { axis: { tickMinStep: 1, format: "d" } } : {}),
       y: q("y", opts.yTitle ?? "y", {
