@@ -107,7 +107,7 @@ export function register(program: Command): void {
   common(data.command("prepare").argument("<dataset>", kinds).argument("[path]", "dataset folder"))
     .description("decode a dataset once into the uint8 image cache (reused while inputs and settings are unchanged)")
     .action(async (kind: string, path: string | undefined, f: CommonFlags) => {
-      summary(await openDataset(kind, { ...openOptions(path, f), progress: true }));
+      summary(await openDataset(kind, openOptions(path, f)));
     });
 
   common(data.command("stats").argument("<dataset>", kinds).argument("[path]", "dataset folder"))
