@@ -128,10 +128,15 @@ export class Loader {
         );
     };
     let next = nb > 0 ? load(0) : undefined;
-    for (let b = 0; b < nb; b++) {
-      const cur = await (next as Promise<Batch>);
-      next = b + 1 < nb ? load(b + 1) : undefined;
-      yield cur;
+    try {
+      for (let b = 0; b < nb; b++) {
+        const cur = await (next as Promise<Batch>);
+        next = b + 1 < nb ? load(b + 1) : undefined;
+        yield cur;
+      }
+    } finally {
+      // The caller may stop early: a prefetch still in flight must not become an unhandled rejection.
+      next?.catch(() => {});
     }
   }
 }

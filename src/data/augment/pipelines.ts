@@ -370,3 +370,10 @@ export function toFloatImages(u8: Tensor): Tensor {
     throw new TypeError(`toFloatImages expects uint8 (N,H,W,C), got ${u8.dtype} [${u8.shape.join(",")}]`);
   return tidy(() => u8.permute(0, 3, 1, 2).float().div(255).contiguous());
 }
+
+/** Grayscale (N,1,H,W) → (N,3,H,W) by repeating the channel (Fashion-MNIST into an RGB model). */
+export function toRgb(x: Tensor): Tensor {
+  if (x.ndim !== 4 || (x.size(1) !== 1 && x.size(1) !== 3))
+    throw new RangeError(`toRgb expects (N,1,H,W) or (N,3,H,W), got [${x.shape.join(",")}]`);
+  return x.size(1) === 3 ? x.alias() : x.expand(x.size(0), 3, x.size(2), x.size(3)).contiguous();
+}

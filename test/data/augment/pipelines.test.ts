@@ -10,6 +10,7 @@ import {
   simclrCifar,
   simclrLarge,
   toFloatImages,
+  toRgb,
   twoViews,
 } from "../../../src/data/augment/index.js";
 import { Rng } from "../../../src/data/rng.js";
@@ -137,6 +138,10 @@ test("toFloatImages: uint8 NHWC → float NCHW in [0,1]", () => {
     assert.deepEqual(f.shape, [1, 3, 1, 2]);
     assert.deepEqual(f.mul(255).round().toNumbers(), [0, 10, 128, 20, 255, 30]);
     assert.throws(() => augment(u8, simclrCifar(), { seed: 1 }), /float images/);
+    const g = rand([2, 1, 4, 4]);
+    const rgb = toRgb(g);
+    assert.deepEqual(rgb.shape, [2, 3, 4, 4]);
+    assert.equal(maxAbsDiff(rgb.select(1, 2), g.select(1, 0)), 0);
     assert.throws(() => augment(cat([rand([1, 3, 4, 4])]), simclrCifar(), { seeds: [1, 2] }), /1 images but 2 seeds/);
   });
 });
