@@ -41,7 +41,7 @@ function resized(t: Tensor, size: number): Tensor {
         const x = t.narrow(0, s, Math.min(4096, n - s)).float();
         const shrink = size < t.shape[2]!;
         parts.push(
-          F.interpolate(x, { size: [size, size], mode: shrink ? "area" : "bilinear" })
+          (shrink ? F.adaptiveAvgPool2d(x, [size, size]) : F.interpolate(x, { size: [size, size], mode: "bilinear" }))
             .round()
             .clamp(0, 255)
             .to("uint8"),
