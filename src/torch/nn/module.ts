@@ -50,6 +50,12 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> impl
   registerParameter<T extends Tensor | null>(name: string, t: T): T {
     this.#checkName(name, "parameter");
     if (t !== null) {
+      // A non-leaf would never receive .grad: the optimizer would silently skip it.
+      if (!t.isLeaf)
+        throw new TorchError(
+          `parameter '${name}' must be a leaf tensor: create it under noGrad or pass t.detach()`,
+          "ValueError",
+        );
       keep(t);
       if (!t.requiresGrad && isFloating(t.dtype)) t.requiresGrad = true;
     }

@@ -152,6 +152,10 @@ describe("names", () => {
     assert.throws(() => m.registerParameter("a.b", null), /name must be letters/);
     assert.throws(() => m.registerBuffer("", null), /name must be letters/);
     assert.throws(() => m.registerModule("self", m), /its own descendant/);
+    tidy(() => {
+      const nonLeaf = randn([2], { requiresGrad: true }).mul(2);
+      assert.throws(() => m.registerParameter("w", nonLeaf), /parameter 'w' must be a leaf tensor/);
+    });
     using outer = new nn.Sequential(new nn.ReLU());
     m.registerModule("outer", outer);
     assert.throws(() => outer.append(m), /its own descendant/);
