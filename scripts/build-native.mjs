@@ -57,7 +57,7 @@ const args = [
   "-d",
   join(root, "native"),
   "-O",
-  join(root, "native", "build"),
+  process.env.FACELAB_BUILD_DIR ?? join(root, "native", "build"),
   `--CDCMAKE_PREFIX_PATH=${torch.prefix}`,
   "--CDCMAKE_BUILD_TYPE=Release",
 ];
