@@ -54,7 +54,7 @@ async function utkPool(cfg: BiasConfig): Promise<FacePool> {
 }
 
 function poolFor(cfg: BiasConfig, seed: number): Promise<FacePool> {
-  if (dataSource(cfg) === "synthetic") return Promise.resolve(syntheticPool(cfg, seed));
+  if (dataSource(cfg) === "synthetic") return syntheticPool(cfg, seed);
   const key = `${cfg.data.utkfaceDir}|${cfg.data.imageSize}|${cfg.data.attribute}|${cfg.data.groups.join(",")}`;
   let p = utkPools.get(key);
   if (!p) {

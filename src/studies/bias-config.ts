@@ -40,6 +40,18 @@ export const biasConfigSchema = z.strictObject({
       copies: z.number().int().min(1).default(16),
       /** Disjoint people never trained on (seed: 25). */
       unseen: z.number().int().min(2).default(25),
+      /**
+       * Synthetic faces only. "tensor" (default): bias-synth.ts's batched cartoon faces, whose
+       * identity parameters (shape and colours) dominate what a small network sees, so a planted
+       * effect shows at CI scale. "svg": src/data/synth.ts's richer faces (pose, expression,
+       * background per photo), where at small sizes per-photo variation dominates instead.
+       */
+      renderer: z.enum(["tensor", "svg"]).default("tensor"),
+      /**
+       * Synthetic faces only (svg renderer): per-photo variation (pose, light, expression, background; 1 = the
+       * renderer's default, 0 = every photo of a person identical).
+       */
+      variation: z.number().min(0).max(2).default(1),
       /** Synthetic faces only: a planted effect, e.g. one group's identities harder to tell apart. */
       planted: z.strictObject({ group: z.string(), strength: z.number().min(0).max(1) }).optional(),
     })

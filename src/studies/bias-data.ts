@@ -4,7 +4,8 @@
 // fitting and a disjoint set of unseen people (original + augmented copy each, for verification).
 // The unseen people depend only on the seed, so every split and loss of a seed meets the same ones.
 import { augment, faceStudy } from "../data/augment/index.js";
-import { cat, type Tensor, tidy } from "../torch/index.js";
+import { renderSynthFaces, SYNTH_GENDERS, SYNTH_GROUPS } from "../data/synth.js";
+import { cat, fromTypedArray, type Tensor, tidy } from "../torch/index.js";
 import type { BiasConfig, Split } from "./bias-config.js";
 import { rng, seedOf } from "./bias-stats.js";
 import { renderFaces, type SynthPerson, synthPeople } from "./bias-synth.js";
@@ -34,32 +35,95 @@ export interface FacePool {
   group: Int32Array;
   /** Float (n,3,S,S) in [0,1] of the given candidates' original photos. */
   originals(indices: number[]): Promise<Tensor>;
+  /**
+   * Another photo of the same people, when the source has one (synthetic faces): the unseen
+   * people's verification mates. Without it the mate is an augmented copy of the original.
+   */
+  secondPhotos?(indices: number[]): Promise<Tensor>;
 }
 
-/** A synthetic pool with enough people per group for any split of this config. */
-export function syntheticPool(cfg: BiasConfig, seed: number): FacePool {
+/**
+ * Synthetic faces from src/data/synth.ts (identities with stable geometry, two photos each), with
+ * enough people per group for any split of this config. The attribute is "gender" (2 groups) or
+ * "group" (up to 5, skin tone and hair palette); config group i is attribute value i. A planted
+ * effect shrinks that group's between-identity spread (synth's groupSpread): its people look alike.
+ */
+export async function syntheticPool(cfg: BiasConfig, seed: number): Promise<FacePool> {
+  if (cfg.data.renderer === "tensor") return tensorSynthPool(cfg, seed);
+  const { groups, attribute, planted } = cfg.data;
+  if (attribute !== "gender" && attribute !== "group")
+    throw new Error(
+      `synthetic faces have the attributes "gender" (2 groups) and "group" (up to 5), not "${attribute}"`,
+    );
+  const levels = attribute === "gender" ? SYNTH_GENDERS.length : SYNTH_GROUPS.length;
+  if (groups.length > levels)
+    throw new Error(`synthetic "${attribute}" has ${levels} values, data.groups lists ${groups.length}`);
+  if (planted && attribute !== "group")
+    throw new Error(
+      'data.planted needs data.attribute "group" with synthetic faces (the renderer varies spread per group)',
+    );
+  const plantedIdx = planted ? groups.indexOf(planted.group) : -1;
+  if (planted && plantedIdx < 0)
+    throw new Error(`data.planted.group "${planted.group}" is not one of data.groups (${groups.join(", ")})`);
+  const perGroup = cfg.data.identities + cfg.data.unseen;
+  const used = (n: number) => Array.from({ length: n }, (_, i) => (i < groups.length ? 1 : 0));
+  const set = await renderSynthFaces({
+    identities: perGroup * groups.length,
+    imagesPerIdentity: 2,
+    side: cfg.data.imageSize,
+    variation: cfg.data.variation,
+    seed: seedOf("synth-people", seed),
+    ...(attribute === "gender" ? { genderP: 0.5, groupProbs: [1, 1, 1, 1, 1] } : { groupProbs: used(levels) }),
+    ...(planted && { groupSpread: used(levels).map((_, i) => (i === plantedIdx ? 1 - planted.strength : 1)) }),
+  });
+  // Items come as identity-major pairs (photo 0, photo 1); candidates are identities.
+  const firsts = set.items.flatMap((it, i) => (i % 2 === 0 ? [i] : []));
+  const photos = async (idx: number[], k: number) => {
+    const px = await set.read(idx.map((i) => (firsts[i] as number) + k));
+    const S = cfg.data.imageSize;
+    return tidy(() => fromTypedArray(px, [idx.length, S, S, 3]).permute(0, 3, 1, 2).float().div(255).contiguous());
+  };
+  return {
+    source: "synthetic",
+    group: Int32Array.from(firsts, (i) => set.items[i]?.attrs?.[attribute] ?? -1).map((v) =>
+      v < groups.length ? v : -1,
+    ),
+    originals: (idx) => photos(idx, 0),
+    secondPhotos: (idx) => photos(idx, 1),
+  };
+}
+
+/**
+ * bias-synth.ts's faces: any 2–5-group attribute name; the planted group's identities share most of
+ * their shape and colours. Photo 1 is a second rendering with another pose/lighting seed.
+ */
+function tensorSynthPool(cfg: BiasConfig, seed: number): FacePool {
   const groups = cfg.data.groups;
+  if (groups.length > 5)
+    throw new Error(`the tensor face renderer draws up to 5 groups, data.groups lists ${groups.length}`);
   const perGroup = cfg.data.identities + cfg.data.unseen;
   const planted = cfg.data.planted;
   const plantedIdx = planted ? groups.indexOf(planted.group) : -1;
   if (planted && plantedIdx < 0)
     throw new Error(`data.planted.group "${planted.group}" is not one of data.groups (${groups.join(", ")})`);
   const ids = groups.flatMap((_, g) => Array<number>(perGroup).fill(g));
-  const people: SynthPerson[] = synthPeople(
+  const people = synthPeople(
     ids,
     seedOf("synth-people", seed),
     planted ? { group: plantedIdx, strength: planted.strength } : undefined,
   );
+  const photos = async (idx: number[], k: number) =>
+    renderFaces(
+      idx.map((i) => people[i] as SynthPerson),
+      idx.map((i) => seedOf(`view${k}`, seed, i)),
+      cfg.data.imageSize,
+      groups.length,
+    );
   return {
     source: "synthetic",
     group: Int32Array.from(ids),
-    originals: async (idx) =>
-      renderFaces(
-        idx.map((i) => people[i] as SynthPerson),
-        idx.map((i) => seedOf("view0", seed, i)),
-        cfg.data.imageSize,
-        groups.length,
-      ),
+    originals: (idx) => photos(idx, 0),
+    secondPhotos: (idx) => photos(idx, 1),
   };
 }
 
@@ -148,6 +212,9 @@ export async function buildCellData(cfg: BiasConfig, split: Split, seed: number,
   return tidy(async () => {
     const trainOrig = await pool.originals(train);
     const unseenOrig = await pool.originals(unseen);
+    const unseenMate = pool.secondPhotos
+      ? toU8(await pool.secondPhotos(unseen))
+      : copies(unseenOrig, 1, size, "unseen", seed);
     const n = train.length;
     const ids = Int32Array.from({ length: n }, (_, i) => i);
     const grp = Int32Array.from(train, (i) => pool.group[i] as number);
@@ -165,7 +232,7 @@ export async function buildCellData(cfg: BiasConfig, split: Split, seed: number,
         original: Uint8Array.from({ length: 2 * n }, (_, i) => +(i < n)),
       },
       unseen: {
-        images: cat([toU8(unseenOrig), copies(unseenOrig, 1, size, "unseen", seed)], 0),
+        images: cat([toU8(unseenOrig), unseenMate], 0),
         identity: rep(uid, 2),
         group: rep(ugrp, 2),
         original: Uint8Array.from({ length: 2 * unseen.length }, (_, i) => +(i < unseen.length)),
@@ -179,6 +246,7 @@ export async function buildCellData(cfg: BiasConfig, split: Split, seed: number,
         imageSize: size,
         trainPerGroup: Object.fromEntries(cfg.data.groups.map((g, k) => [g, grp.filter((x) => x === k).length])),
         unseenPerGroup: Object.fromEntries(cfg.data.groups.map((g, k) => [g, ugrp.filter((x) => x === k).length])),
+        unseenMate: pool.secondPhotos ? "second photo" : "augmented copy",
         ...(cfg.data.planted && pool.source === "synthetic" && { planted: cfg.data.planted }),
       },
     };

@@ -18,7 +18,7 @@ const quiet = () => {};
 const small = (over: Record<string, unknown> = {}) =>
   parseBiasConfig({
     name: "t",
-    data: { groups: ["a", "b"], imageSize: 24, identities: 40, copies: 8, unseen: 40 },
+    data: { attribute: "group", groups: ["a", "b"], imageSize: 24, identities: 40, copies: 8, unseen: 40 },
     splits: [{ proportions: { a: 0.5, b: 0.5 } }],
     losses: ["softmax"],
     seeds: [0],

@@ -73,10 +73,15 @@ export function createBackbone(o: BackboneOptions): Backbone {
 }
 
 function wrapResNet(factory: ResNetFactory, o: BackboneOptions): Backbone {
-  const net = factory({ cifarStem: o.cifarStem ?? true, width: o.width, inChannels: o.inChannels, numClasses: 0 });
-  const dim =
-    (net as unknown as { featureDim?: number; numFeatures?: number }).featureDim ??
-    (net as { numFeatures?: number }).numFeatures;
-  if (typeof dim !== "number") throw new Error(`${o.backbone}: the model does not say its feature size (featureDim)`);
-  return Object.assign(net, { featureDim: dim }) as unknown as Backbone;
+  // src/models/resnet.ts: numClasses 0 = no fc; width is the first stage's channels (64 in
+  // torchvision), so the width multiplier is width/64.
+  const net = factory({
+    numClasses: 0,
+    cifarStem: o.cifarStem ?? true,
+    inChannels: o.inChannels ?? 3,
+    widthMultiplier: (o.width ?? 64) / 64,
+  });
+  if (typeof (net as { featureDim?: unknown }).featureDim !== "number")
+    throw new Error(`${o.backbone}: the model does not say its feature size (featureDim)`);
+  return net as unknown as Backbone;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { loadModels } from "../../../src/methods/recognition/backbones.js";
 import { FaceRecNet } from "../../../src/methods/recognition/model.js";
 import { embedAll, trainRecognizer } from "../../../src/methods/recognition/train.js";
 import { liveTensors, manualSeed, randn, type Tensor, tensor, tidy } from "../../../src/torch/index.js";
@@ -59,4 +60,26 @@ test("unknown loss names are refused with the list of known ones", () => {
     () => new FaceRecNet({ backbone: "convnet", embeddingDim: 4, numClasses: 3, loss: "triplet" }),
     /unknown loss "triplet": expected one of softmax, ring/,
   );
+});
+
+test("a ResNet-18 backbone (CIFAR stem, width 8) plugs in under the embedding layer", async () => {
+  const start = liveTensors();
+  await loadModels();
+  const model = new FaceRecNet({
+    backbone: "resnet18",
+    width: 8,
+    cifarStem: true,
+    embeddingDim: 16,
+    numClasses: 3,
+    loss: "arcface",
+  });
+  assert.equal(model.backbone.featureDim, 64);
+  const sd = model.stateDict();
+  assert.ok(sd.has("backbone.layer4.1.bn2.running_var"), "torchvision names under backbone.");
+  assert.ok(sd.has("head.weight") && sd.has("embedding.weight") && sd.has("bn.running_mean"));
+  for (const t of sd.values()) t.dispose();
+  const shape = tidy(() => model.call(randn([4, 3, 16, 16])).shape);
+  assert.deepEqual(shape, [4, 16]);
+  model.dispose();
+  assert.equal(liveTensors(), start);
 });
