@@ -106,3 +106,40 @@ export function colourShapes(n: number, size: number, seed: number): { images: T
   }
   return { images: keep(fromTypedArray(px, [n, 3, size, size])), labels };
 }
+
+/**
+ * Colour stripes: the class is the stripe orientation (4 classes); the two stripe colours are random per
+ * image. Colour carries no class information but dominates a random encoder's features, while SimCLR's
+ * colour jitter + grayscale make the views differ in colour, so pretraining learns orientation (the
+ * paper's §3 point that colour distortion is what stops colour histograms from solving the task).
+ */
+export function colourStripes(n: number, size: number, seed: number): { images: Tensor; labels: Int32Array } {
+  const rng = new Rng(seed);
+  const hw = size * size;
+  const px = new Uint8Array(n * 3 * hw);
+  const labels = new Int32Array(n);
+  const dirs = [
+    [1, 0],
+    [0, 1],
+    [0.7071, 0.7071],
+    [0.7071, -0.7071],
+  ];
+  for (let i = 0; i < n; i++) {
+    const c = i % 4;
+    labels[i] = c;
+    const [dx, dy] = dirs[c]!;
+    const a = [rng.next(), rng.next(), rng.next()];
+    const b = [rng.next(), rng.next(), rng.next()];
+    const period = rng.uniform(3, 5);
+    const phase = rng.uniform(0, period);
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) {
+        const on = ((dx! * x + dy! * y + phase) % period) / period < 0.5;
+        for (let ch = 0; ch < 3; ch++) {
+          const v = (on ? a[ch]! : b[ch]!) + rng.normal() * 0.02;
+          px[i * 3 * hw + ch * hw + y * size + x] = Math.max(0, Math.min(255, Math.round(v * 255)));
+        }
+      }
+  }
+  return { images: keep(fromTypedArray(px, [n, 3, size, size])), labels };
+}
