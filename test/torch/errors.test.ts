@@ -58,6 +58,10 @@ describe("wrong shapes", () => {
       /expects 2 input channels, input has 3/,
     );
     torchError(() => F.crossEntropy(randn([4, 3]), long([0, 1])), /4 rows of logits but 2 targets/);
+    torchError(() => F.pad(randn([1, 1, 3, 3]), [], "reflect"), /pad \(reflect\) needs 4 entries/); // crashed LibTorch 1.13
+    torchError(() => F.pad(randn([1, 1, 3, 3]), [1, 1, 1, 1, 1], "reflect"), /needs 4 entries/);
+    torchError(() => F.pad(randn([3, 3]), [1, 1, 1, 1], "replicate"), /Expected 3 or 4-D input/);
+    torchError(() => F.pad(randn([3, 3]), [2.5, 1]), /padding must be integers/);
     torchError(
       () => F.interpolate(randn([1, 1, 2, 2]), { size: 4, scaleFactor: 2 }),
       /exactly one of size or scaleFactor/,

@@ -242,7 +242,16 @@ export function pad(
   mode: "constant" | "reflect" | "replicate" = "constant",
   value = 0,
 ) {
+  if (!padding.every((p) => Number.isInteger(p)))
+    throw new TorchError(`pad: padding must be integers, got [${padding.join(", ")}]`, "ValueError");
   if (mode === "constant") return callOp<Tensor>("constant_pad_nd", input, padding, value);
+  // LibTorch 1.13's reflection_pad2d reads four entries without checking: validate here.
+  expectDims(`pad (${mode})`, input, [3, 4], "(N,C,H,W)");
+  if (padding.length !== 4)
+    throw new TorchError(
+      `pad (${mode}) needs 4 entries [left, right, top, bottom], got [${padding.join(", ")}]`,
+      "ValueError",
+    );
   if (mode === "reflect") return callOp<Tensor>("reflection_pad2d", input, padding);
   return callOp<Tensor>("replication_pad2d", input, padding);
 }
