@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type LabelledTask, labelledSubset, runEvalSuite } from "../../src/methods/evaluate.js";
+import { ProjectionHead } from "../../src/methods/heads.js";
+import { simclrModel } from "../../src/methods/pretrain.js";
+import { EvaluateSchema } from "../../src/methods/simclr-config.js";
+import { liveTensors, manualSeed } from "../../src/torch/index.js";
+import { stripes, TinyEncoder } from "./helpers.js";
+
+test("labelled subsets are class-stratified: every class present, shares kept", () => {
+  const labels = Int32Array.from({ length: 1000 }, (_, i) => (i < 500 ? 0 : 1 + (i % 5))); // class 0 is half
+  const counts = (idx: Int32Array) => {
+    const c = new Array(6).fill(0);
+    for (const i of idx) c[labels[i]!]++;
+    return c;
+  };
+  assert.deepEqual(counts(labelledSubset(labels, 0.1, 1)), [50, 10, 10, 10, 10, 10]);
+  assert.deepEqual(counts(labelledSubset(labels, 0.01, 1)), [5, 1, 1, 1, 1, 1]);
+  assert.equal(labelledSubset(labels, 1, 1).length, 1000);
+  // Seeded: the same seed draws the same subset, another seed another one.
+  assert.deepEqual(labelledSubset(labels, 0.1, 7), labelledSubset(labels, 0.1, 7));
+  assert.notDeepEqual(labelledSubset(labels, 0.1, 7), labelledSubset(labels, 0.1, 8));
+});
+
+test("the evaluation suite runs all four methods side by side, also from the first projection layer", () => {
+  const start = liveTensors();
+  const train = stripes(96, 12, 1);
+  const val = stripes(48, 12, 2);
+  const task: LabelledTask = { name: "stripes", classNames: ["h", "v", "d", "a"], train, val };
+  manualSeed(0);
+  const model = simclrModel(new TinyEncoder(1, 8), { layers: 3, hidden: 16, out: 8 });
+  const pretrained = model.stateDict();
+  const cfg = EvaluateSchema.parse({
+    labelFractions: [0.5],
+    linearProbe: { epochs: 2 },
+    finetune: { epochs: 2, fromProjectionLayer: 1, guards: false },
+    scratch: { epochs: 2, guards: false },
+  });
+  const epochs: string[] = [];
+  const rows = runEvalSuite({
+    makeEncoder: () => new TinyEncoder(1, 8),
+    makeHead: (d) => new ProjectionHead(d, { layers: 3, hidden: 16, out: 8 }),
+    pretrained,
+    pretrainEpoch: 5,
+    tasks: [task],
+    cfg,
+    seed: 0,
+    onEpoch: (_t, m, f, r) => epochs.push(`${m}@${f}:${r.epoch}`),
+  });
+  assert.deepEqual(
+    rows.map((r) => [r.method, r.labelled, r.pretrainEpoch]),
+    [
+      ["linear-probe", 48, 5],
+      ["linear-probe-random-init", 48, 0],
+      ["fine-tune", 48, 5],
+      ["scratch", 48, 0],
+    ],
+  );
+  for (const r of rows) {
+    assert.equal(
+      r.confusion.flat().reduce((a, b) => a + b, 0),
+      48,
+    );
+    assert.equal(r.history.length, 2);
+  }
+  assert.ok(epochs.includes("fine-tune@0.5:2") && epochs.includes("scratch@0.5:1"));
+  for (const t of pretrained.values()) t.dispose();
+  model.dispose();
+  train.images.dispose();
+  val.images.dispose();
+  assert.equal(liveTensors(), start);
+});
