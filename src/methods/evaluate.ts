@@ -13,7 +13,6 @@ import { stratifiedSplit } from "../data/splits.js";
 import { keep, manualSeed, type Tensor, tidy } from "../torch/index.js";
 import type { Sequential } from "../torch/nn/index.js";
 import { extractFeatures, take } from "./features.js";
-import type { ClassificationReport } from "./guards.js";
 import { type Encoder, EncoderClassifier, type ProjectionHead } from "./heads.js";
 import { type EvaluateConfig, type FinetuneConfig, scaledLr } from "./simclr-config.js";
 import { type EpochRecord, linearProbe, type SupervisedResult, trainNetwork } from "./supervised.js";

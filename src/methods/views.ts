@@ -1,7 +1,7 @@
 // The SimCLR views and the fine-tuning crop + flip, from the study config onto the batched, seeded
 // pipelines of src/data/augment. The method hands them seeds drawn from its per-epoch Rng, so a
 // reseeded epoch reproduces its views exactly (the pipeline derives one generator per sample).
-import { type SimclrConfig as PipelineConfig, augment, twoViews } from "../data/augment/index.js";
+import { augment, type SimclrConfig as PipelineConfig, twoViews } from "../data/augment/index.js";
 import type { Rng } from "../data/rng.js";
 import type { Tensor } from "../torch/index.js";
 import type { AugmentConfig } from "./simclr-config.js";

@@ -27,7 +27,9 @@ export function classDistributionCharts(run: Run, tasks: LabelledTask[]): void {
     ] as const) {
       const counts = new Array<number>(t.classNames.length).fill(0);
       for (const y of labels) counts[y] = (counts[y] ?? 0) + 1;
-      counts.forEach((count, c) => data.push({ label: t.classNames[c]!, count, split }));
+      counts.forEach((count, c) => {
+        data.push({ label: t.classNames[c]!, count, split });
+      });
     }
     run.chart({ kind: "distribution", title: `Class distribution: ${t.name}`, data });
   }

@@ -183,7 +183,10 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
         // Epochs restored from the checkpoint were logged by the killed run; repeat them here so this
         // run's metrics.jsonl holds the whole curve.
         for (const h of history.slice(0, r.startEpoch))
-          run.logAll({ "pretrain/loss": h.loss, "pretrain/contrastive_acc": h.contrastiveAccuracy }, { step: h.step, epoch: h.epoch });
+          run.logAll(
+            { "pretrain/loss": h.loss, "pretrain/contrastive_acc": h.contrastiveAccuracy },
+            { step: h.step, epoch: h.epoch },
+          );
         pretrainEpoch = history.at(-1)?.epoch ?? 0;
         if (r.startEpoch > 0) log(`resumed from epoch ${r.startEpoch}`);
         if (r.stoppedEarly) {

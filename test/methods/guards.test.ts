@@ -49,7 +49,7 @@ test("predictionCollapse fires on one-class predictions and names the balanced a
 });
 
 test("lossStuck fires at ln C and on a flat loss, not on a falling one", () => {
-  assert.ok(lossStuck([0.6931, 0.6932, Math.LN2], 2)?.includes("ln(2)"));
+  assert.ok(lossStuck([0.6932, 0.6933, Math.LN2], 2)?.includes("ln(2)"));
   assert.ok(lossStuck([1.2345, 1.2345, 1.2345], 5)?.includes("has not moved"));
   assert.equal(lossStuck([0.69, 0.5, 0.4], 2), null);
   assert.equal(lossStuck([0.69, 0.69], 2), null); // fewer than `patience` epochs

@@ -121,8 +121,8 @@ export function colourStripes(n: number, size: number, seed: number): { images: 
   const dirs = [
     [1, 0],
     [0, 1],
-    [0.7071, 0.7071],
-    [0.7071, -0.7071],
+    [Math.SQRT1_2, Math.SQRT1_2],
+    [Math.SQRT1_2, -Math.SQRT1_2],
   ];
   for (let i = 0; i < n; i++) {
     const c = i % 4;
