@@ -29,7 +29,12 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], o: 
   const name = o.name ?? "fn";
   const checked = inputs.map((x, i) => o.check?.[i] ?? x.requiresGrad);
   inputs.forEach((x, i) => {
-    if (checked[i]) assert.equal(x.dtype, "float64", `${name}: gradcheck input ${i} must be float64, is ${x.dtype}`);
+    if (!checked[i]) return;
+    assert.equal(x.dtype, "float64", `${name}: gradcheck input ${i} must be float64, is ${x.dtype}`);
+    assert.ok(
+      x.isContiguous(),
+      `${name}: gradcheck input ${i} must be contiguous (it is perturbed through a flat view)`,
+    );
   });
   tidy(() => {
     const out0 = fn(...inputs);
