@@ -81,6 +81,15 @@ export class Tensor implements Scoped, Disposable {
     const Ctor = typedArrayCtor(this.dtype);
     return new Ctor(guarded(() => native.toBuffer(this.handle), "toTypedArray"));
   }
+  /**
+   * Zero-copy typed array over a contiguous CPU tensor's own memory (like PyTorch's .numpy()).
+   * It keeps the storage alive after the tensor is disposed and sees later in-place changes.
+   * Treat it as read-only: writes would bypass autograd's version checks.
+   */
+  asTypedArray(): AnyTypedArray {
+    const Ctor = typedArrayCtor(this.dtype);
+    return new Ctor(guarded(() => native.dataView(this.handle), "asTypedArray"));
+  }
   /** Alias of toTypedArray for float data: the values as a Float32Array/Float64Array/…. */
   data(): AnyTypedArray {
     return this.toTypedArray();

@@ -163,6 +163,29 @@ describe("dtypes round trip through typed arrays", () => {
       );
     }));
 
+  test("asTypedArray is a zero-copy view of contiguous CPU memory", () =>
+    tidy(() => {
+      const t = tensor([1, 2, 3]);
+      const view = t.asTypedArray() as Float32Array;
+      assert.deepEqual([...view], [1, 2, 3]);
+      t.mul_(2);
+      assert.deepEqual([...view], [2, 4, 6], "sees in-place changes: no copy");
+      t.dispose();
+      assert.deepEqual([...view], [2, 4, 6], "keeps the storage alive");
+      assert.deepEqual([...(tensor([5], { dtype: "int64" }).asTypedArray() as BigInt64Array)], [5n]);
+      assert.equal(tensor([]).asTypedArray().length, 0);
+      assert.throws(
+        () =>
+          tensor([
+            [1, 2],
+            [3, 4],
+          ])
+            .t()
+            .asTypedArray(),
+        /zero-copy view needs a contiguous CPU tensor/,
+      );
+    }));
+
   test("conversions between dtypes", () =>
     tidy(() => {
       const x = tensor([1.7, -1.7, 0]);
