@@ -2,7 +2,9 @@
 // with HTML reports a person can open. Stages can be picked with --only.
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { runBiasDemo } from "../../studies/bias-demo.js";
 import { runFmnistSupervised } from "../../studies/fmnist-supervised.js";
+import { runSimclrDemo } from "../../studies/simclr-demo.js";
 import { buildInfo } from "../../torch/index.js";
 
 interface Stage {
@@ -18,6 +20,23 @@ const stages: Stage[] = [
     async run(root) {
       const r = await runFmnistSupervised({ runsRoot: root });
       console.log(`  test accuracy ${(100 * r.testAccuracy).toFixed(1)}% (chance 10%)`);
+      return [r.dir];
+    },
+  },
+  {
+    name: "simclr",
+    what: "SimCLR on synthetic faces: pretrain, then gender and race by linear probe / fine-tune vs baselines",
+    async run(root) {
+      const r = await runSimclrDemo({ runsRoot: root, log: (m) => console.log(`  ${m}`) });
+      return [r.dir];
+    },
+  },
+  {
+    name: "bias",
+    what: "face recognition bias study on synthetic faces: imbalance splits x losses x seeds, with CIs",
+    async run(root) {
+      const r = await runBiasDemo({ runsRoot: root, log: (m) => console.log(`  ${m}`) });
+      if (r.failed.length) console.log(`  ${r.failed.length} cell(s) failed: ${r.failed.map((f) => f.id).join(", ")}`);
       return [r.dir];
     },
   },
