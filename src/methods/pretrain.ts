@@ -92,6 +92,8 @@ export interface PretrainResult {
   /** first epoch run in this call (0-based count of epochs already done before it) */
   startEpoch: number;
   stoppedEarly: boolean;
+  /** kNN accuracy of the encoder at its random initialisation (only when this call started at epoch 0) */
+  initialKnnAccuracy?: number;
 }
 
 /** The optimiser of the config, with BN and bias excluded from weight decay (and from LARS adaptation). */
@@ -131,6 +133,11 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
       const latest = o.checkpoints.latest();
       if (latest) startEpoch = restore(latest, model, opt, probe, history);
     }
+    // The random-init level of the kNN monitor: the baseline the curve should rise above. Grad-free
+    // and eval-mode, so it changes no state and the run stays identical to one without it.
+    let initialKnnAccuracy: number | undefined;
+    if (startEpoch === 0 && mon && cfg.monitor.knn)
+      initialKnnAccuracy = monitorEpoch(model.encoder, mon, undefined, cfg, 0).knnAccuracy;
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       const t0 = now();
       manualSeed(deriveSeed(o.seed, epoch, 0x5eed));
@@ -199,10 +206,10 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
         await o.onCheckpoint?.(f);
       }
       if (o.stopAfterEpoch !== undefined && done >= o.stopAfterEpoch && done < cfg.epochs)
-        return { history, startEpoch, stoppedEarly: true };
+        return { history, startEpoch, stoppedEarly: true, initialKnnAccuracy };
       await new Promise((r) => setImmediate(r)); // let signals and timers through between epochs
     }
-    return { history, startEpoch, stoppedEarly: false };
+    return { history, startEpoch, stoppedEarly: false, initialKnnAccuracy };
   } finally {
     opt.dispose();
     probe?.dispose();
@@ -214,7 +221,13 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
  * across epochs (google's lineareval_while_pretraining, on stop-gradient features) and get one short
  * round of training per monitored epoch on the labelled bank.
  */
-function monitorEpoch(encoder: Encoder, mon: MonitorData, probe: Linear, cfg: PretrainConfig, seed: number) {
+function monitorEpoch(
+  encoder: Encoder,
+  mon: MonitorData,
+  probe: Linear | undefined,
+  cfg: PretrainConfig,
+  seed: number,
+) {
   return tidy(() => {
     const bank = extractFeatures(encoder, mon.bank.images);
     const query = extractFeatures(encoder, mon.query.images);
@@ -229,7 +242,7 @@ function monitorEpoch(encoder: Encoder, mon: MonitorData, probe: Linear, cfg: Pr
         cfg.monitor.knnK,
         cfg.monitor.knnTemperature,
       );
-    if (cfg.monitor.onlineProbe) {
+    if (cfg.monitor.onlineProbe && probe) {
       const r = linearProbe(bank, mon.bank.labels, query, mon.query.labels, mon.numClasses, {
         epochs: 3,
         batchSize: 128,

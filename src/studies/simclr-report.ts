@@ -35,7 +35,7 @@ export function classDistributionCharts(run: Run, tasks: LabelledTask[]): void {
   }
 }
 
-export function pretrainCharts(run: Run, history: PretrainEpoch[], batchSize: number): void {
+export function pretrainCharts(run: Run, history: PretrainEpoch[], batchSize: number, initialKnn?: number): void {
   if (history.length === 0) return;
   const chance = chanceContrastiveLoss(batchSize);
   run.chart({
@@ -48,13 +48,16 @@ export function pretrainCharts(run: Run, history: PretrainEpoch[], batchSize: nu
       ...history.map((h) => ({ x: h.epoch, y: chance, series: `chance ln(2N−1) = ${chance.toFixed(2)}` })),
     ],
   });
-  const acc = history.flatMap((h) => [
-    ...(h.knnAccuracy === undefined ? [] : [{ x: h.epoch, y: h.knnAccuracy, series: "kNN (k=200) on h" }]),
-    ...(h.onlineProbeAccuracy === undefined
-      ? []
-      : [{ x: h.epoch, y: h.onlineProbeAccuracy, series: "online linear probe on h" }]),
-    { x: h.epoch, y: h.contrastiveAccuracy, series: "contrastive accuracy (train)" },
-  ]);
+  const acc = [
+    ...(initialKnn === undefined ? [] : [{ x: 0, y: initialKnn, series: "kNN (k=200) on h" }]),
+    ...history.flatMap((h) => [
+      ...(h.knnAccuracy === undefined ? [] : [{ x: h.epoch, y: h.knnAccuracy, series: "kNN (k=200) on h" }]),
+      ...(h.onlineProbeAccuracy === undefined
+        ? []
+        : [{ x: h.epoch, y: h.onlineProbeAccuracy, series: "online linear probe on h" }]),
+      { x: h.epoch, y: h.contrastiveAccuracy, series: "contrastive accuracy (train)" },
+    ]),
+  ];
   run.chart({ kind: "accuracy", title: "Pretraining monitors: validation accuracy over epochs", data: acc });
   const stats = history.filter((h) => h.stats);
   if (stats.length)

@@ -100,6 +100,7 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
     const model = simclrModel(buildEncoder(cfg, data.channels), cfg.head);
     const rows: EvalRow[] = [];
     let history: PretrainEpoch[] = [];
+    let initialKnn: number | undefined;
     const makeEncoder = () => buildEncoder(cfg, data.channels);
     const evaluate = (pretrainEpoch: number) =>
       tidy(() => {
@@ -180,6 +181,8 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
           },
         });
         history = r.history;
+        initialKnn = r.initialKnnAccuracy;
+        if (initialKnn !== undefined) run.log("pretrain/knn_acc", initialKnn, { step: 0, epoch: 0 });
         // Epochs restored from the checkpoint were logged by the killed run; repeat them here so this
         // run's metrics.jsonl holds the whole curve.
         for (const h of history.slice(0, r.startEpoch))
@@ -191,7 +194,7 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
         if (r.startEpoch > 0) log(`resumed from epoch ${r.startEpoch}`);
         if (r.stoppedEarly) {
           log(`stopped after epoch ${pretrainEpoch} as asked; resume with --resume ${run.dir}`);
-          pretrainCharts(run, history, cfg.pretrain.batchSize);
+          pretrainCharts(run, history, cfg.pretrain.batchSize, initialKnn);
           const summary = summaryOf(cfg, history, rows, { stoppedAfterEpoch: pretrainEpoch });
           run.finish(summary);
           return { dir: run.dir, summary, history, rows };
@@ -199,10 +202,11 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
       }
       log(`evaluating the final encoder (pretraining epoch ${pretrainEpoch})`);
       evaluate(pretrainEpoch);
-      pretrainCharts(run, history, cfg.pretrain.batchSize);
+      pretrainCharts(run, history, cfg.pretrain.batchSize, initialKnn);
       evalCharts(run, rows, data.tasks);
       const summary = summaryOf(cfg, history, rows, {
         poolSources: data.poolSources,
+        ...(initialKnn !== undefined && { initialKnnAccuracy: initialKnn }),
         ...(o.fromCheckpoint && { fromCheckpoint: o.fromCheckpoint }),
         ...(o.resumeFrom && { resumedFrom: o.resumeFrom }),
       });
