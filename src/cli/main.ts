@@ -3,11 +3,13 @@
 import { Command } from "commander";
 
 const commands = [
+  "bias-study",
   "data",
   "demo",
   "report",
   "serve",
   "simclr",
+  "train",
 ] as const;
 
 const program = new Command("facelab")
