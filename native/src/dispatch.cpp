@@ -20,13 +20,23 @@ static c10::Device toDevice(Napi::Env env, const Napi::Value& v) {
 static c10::IValue toIValue(Napi::Env env, const Napi::Value& v, const c10::TypePtr& type,
                             const std::string& argName);
 
+// Integers must be whole and within ±2^53 (exact in a JS number): LibTorch would silently truncate
+// 2.5 to 2, and absurd sizes (groups = 2^62) reach kernels that divide by them and trap.
+static int64_t toInt(Napi::Env env, const Napi::Value& v, const std::string& argName) {
+  if (!v.IsNumber()) throwTorchError(env, "TypeError", "argument '" + argName + "' expects an integer");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(std::nearbyint(d) == d) || std::abs(d) > 9007199254740992.0)
+    throwTorchError(env, "ValueError", "argument '" + argName + "' expects an integer, got " + std::to_string(d));
+  return static_cast<int64_t>(d);
+}
+
 static c10::IValue toList(Napi::Env env, const Napi::Value& v, const c10::ListTypePtr& lt,
                           const std::string& argName) {
   auto elem = lt->getElementType();
   // A single number is accepted where PyTorch accepts int[N] given as one int (e.g. kernel_size=3).
   if (!v.IsArray()) {
     if (v.IsNumber() && elem->kind() == c10::TypeKind::IntType)
-      return c10::IValue(c10::List<int64_t>({v.As<Napi::Number>().Int64Value()}));
+      return c10::IValue(c10::List<int64_t>({toInt(env, v, argName)}));
     throwTorchError(env, "TypeError", "argument '" + argName + "' expects a list (" + lt->str() + ")");
   }
   auto arr = v.As<Napi::Array>();
@@ -37,9 +47,7 @@ static c10::IValue toList(Napi::Env env, const Napi::Value& v, const c10::ListTy
       c10::List<int64_t> out;
       out.reserve(n);
       for (uint32_t i = 0; i < n; i++) {
-        Napi::Value x = arr.Get(i);
-        if (!x.IsNumber()) throwTorchError(env, "TypeError", "argument '" + argName + "' expects a list of integers");
-        out.push_back(x.As<Napi::Number>().Int64Value());
+        out.push_back(toInt(env, arr.Get(i), argName));
       }
       return c10::IValue(out);
     }
@@ -87,8 +95,7 @@ static c10::IValue toIValue(Napi::Env env, const Napi::Value& v, const c10::Type
     case K::ScalarTypeType:
     case K::LayoutType:
     case K::MemoryFormatType:
-      if (!v.IsNumber()) throwTorchError(env, "TypeError", "argument '" + argName + "' expects an integer");
-      return c10::IValue(v.As<Napi::Number>().Int64Value());
+      return c10::IValue(toInt(env, v, argName));
     case K::FloatType:
       if (!v.IsNumber()) throwTorchError(env, "TypeError", "argument '" + argName + "' expects a number");
       return c10::IValue(v.As<Napi::Number>().DoubleValue());

@@ -11,7 +11,7 @@ static int64_t storageBytes(const at::Tensor& t) {
   return static_cast<int64_t>(t.storage().nbytes());
 }
 
-void disposeSlot(Napi::Env env, Slot* slot) {
+void disposeSlot(Napi::BasicEnv env, Slot* slot) {
   if (slot->tensor == nullptr) return;
   delete slot->tensor;
   slot->tensor = nullptr;
@@ -31,7 +31,9 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
     int64_t ignored;
     napi_adjust_external_memory(env, slot->accounted, &ignored);
   }
-  auto ext = Napi::External<Slot>::New(env, slot, [](Napi::Env env, Slot* s) {
+  // A basic finalizer (no JS calls) runs inside GC; one taking Napi::Env would be queued until the
+  // event loop turns, so a synchronous training loop would pile up every collected handle.
+  auto ext = Napi::External<Slot>::New(env, slot, [](Napi::BasicEnv env, Slot* s) {
     disposeSlot(env, s);
     delete s;
   });

@@ -18,6 +18,6 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor t);
 // Returns the tensor behind a handle; throws a TypeError naming `what` if v is not a live handle.
 at::Tensor& unwrapTensor(Napi::Env env, const Napi::Value& v, const char* what);
 bool isTensorHandle(const Napi::Value& v);
-void disposeSlot(Napi::Env env, Slot* slot);
+void disposeSlot(Napi::BasicEnv env, Slot* slot);
 
 }  // namespace facelab
