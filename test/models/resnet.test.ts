@@ -7,6 +7,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type ResNet, resnet18, resnet34, resnet50 } from "../../src/models/resnet.js";
 import { liveTensors, manualSeed, noGrad, randn, type Tensor, tidy } from "../../src/torch/index.js";
+import { LARS } from "../../src/torch/optim/index.js";
 import { loadFile } from "../../src/torch/safetensors.js";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -149,6 +150,31 @@ describe("ResNet", () => {
       assert.equal(liveTensors(), before);
     });
   }
+
+  it("LARS over namedParameters() excludes exactly the BN γ/β and the biases", () => {
+    const m = resnet18({ numClasses: 10, widthMultiplier: 0.25 });
+    const opt = new LARS(m.namedParameters(), { lr: 1, weightDecay: 1e-6 });
+    const decayed = m
+      .namedParameters()
+      .filter(([, p]) => opt.exclusions(p).weightDecay)
+      .map(([k]) => k);
+    // 1 stem + 16 block + 3 downsample conv weights, and fc.weight.
+    assert.equal(decayed.length, 21);
+    assert.ok(
+      decayed.every(
+        (k) =>
+          k.endsWith("conv1.weight") ||
+          k.endsWith("conv2.weight") ||
+          k.endsWith("downsample.0.weight") ||
+          k === "fc.weight",
+      ),
+    );
+    assert.ok(
+      m.namedParameters().every(([, p]) => opt.exclusions(p).weightDecay === opt.exclusions(p).layerAdaptation),
+    );
+    opt.dispose();
+    m.dispose();
+  });
 
   it("a training step runs and frees everything but parameters, buffers and optimizer state", () => {
     const m = resnet18({ cifarStem: true, numClasses: 10, widthMultiplier: 0.25 });

@@ -1,0 +1,67 @@
+// One benchmark case on facelab in this process: build, warm up, time `iters` iterations, print a
+// WorkerResult JSON line. Run by bench/run.ts in its own child so peak RSS is per case.
+import { performance } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { resnet18, resnet50 } from "../src/models/resnet.js";
+import { F, getNumThreads, keep, manualSeed, noGrad, randint, randn, tidy } from "../src/torch/index.js";
+import { SGD } from "../src/torch/optim/index.js";
+import { CASES, SGD_OPTIONS, type WorkerResult } from "./cases.js";
+
+const [name, warmupArg, itersArg] = process.argv.slice(2);
+const c = CASES.find((k) => k.name === name);
+if (!c) throw new Error(`unknown case '${name}'; expected one of ${CASES.map((k) => k.name).join(", ")}`);
+const warmup = Number(warmupArg ?? 2);
+const iters = Number(itersArg ?? 5);
+
+manualSeed(0);
+const model = (c.arch === "resnet18" ? resnet18 : resnet50)({ cifarStem: c.cifarStem, numClasses: c.numClasses });
+const x = keep(randn([c.batch, 3, c.size, c.size]));
+const y = keep(randint(0, c.numClasses, [c.batch]));
+const opt = c.train ? new SGD(model.parameters(), SGD_OPTIONS) : null;
+if (c.train) model.train();
+else model.eval();
+
+// With FACELAB_BENCH_GC=1 a minor GC runs after every step: it finalizes the small N-API records
+// of disposed handles, which otherwise fragment glibc's heap until V8 collects (bench/README.md).
+let minorGc: (() => void) | undefined;
+if (process.env.FACELAB_BENCH_GC === "1") {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as (o: { type: string }) => void;
+  minorGc = () => gc({ type: "minor" });
+}
+
+function step(): void {
+  if (opt) {
+    tidy(() => {
+      opt.zeroGrad();
+      const loss = F.crossEntropy(model.call(x), y);
+      loss.backward();
+      opt.step();
+    });
+  } else {
+    tidy(() => noGrad(() => model.call(x)));
+  }
+  minorGc?.();
+}
+
+for (let i = 0; i < warmup; i++) step();
+const times: number[] = [];
+const cpuTimes: number[] = [];
+for (let i = 0; i < iters; i++) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  step();
+  times.push((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  cpuTimes.push((c.user + c.system) / 1e6);
+}
+const result: WorkerResult = {
+  side: "facelab",
+  case: c.name,
+  threads: getNumThreads(),
+  times,
+  cpuTimes,
+  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+};
+console.log(JSON.stringify(result));

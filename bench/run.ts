@@ -1,0 +1,147 @@
+// `npm run bench`: facelab vs PyTorch side by side (issue 2). Each case runs in fresh child
+// processes, alternating which side goes first each round, with the same thread count on both.
+// Reports images/s (batch / median iteration time), ratio = facelab/PyTorch, and each side's peak
+// RSS. Flags: --json, --rounds N (2), --warmup N (2), --iters N (4), --threads N, --cases a,b,
+// --gc (facelab side runs a minor V8 GC after each step; see README.md).
+import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { CASES, type WorkerResult } from "./cases.js";
+
+const PYTHON = "/usr/bin/python3"; // Debian's python3-torch lives here (DESIGN.md)
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 0)
+    throw new Error(`--${name} needs a non-negative integer, got ${process.argv[i + 1]}`);
+  return v;
+}
+
+const json = process.argv.includes("--json");
+const rounds = Math.max(1, flag("rounds", 2));
+const warmup = flag("warmup", 2);
+const iters = Math.max(1, flag("iters", 4));
+const threads = flag("threads", Number(process.env.FACELAB_THREADS) || availableParallelism());
+const ci = process.argv.indexOf("--cases");
+const wanted = ci >= 0 ? (process.argv[ci + 1] ?? "").split(",") : CASES.map((c) => c.name);
+const cases = CASES.filter((c) => wanted.includes(c.name));
+if (cases.length === 0) throw new Error(`no such case in --cases; known: ${CASES.map((c) => c.name).join(", ")}`);
+
+const env = {
+  ...process.env,
+  FACELAB_THREADS: String(threads),
+  OMP_NUM_THREADS: String(threads),
+  FACELAB_QUIET: "1",
+  FACELAB_BENCH_GC: process.argv.includes("--gc") ? "1" : "0",
+};
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+function runWorker(side: "facelab" | "pytorch", name: string): WorkerResult {
+  const args =
+    side === "facelab"
+      ? [process.execPath, ["--import", "tsx", here("./facelab_worker.ts"), name, String(warmup), String(iters)]]
+      : [PYTHON, [here("./torch_worker.py"), name, String(warmup), String(iters), String(threads)]];
+  const res = spawnSync(args[0] as string, args[1] as string[], { env, encoding: "utf8", maxBuffer: 1 << 24 });
+  if (res.status !== 0) throw new Error(`${side} worker for ${name} failed (exit ${res.status}):\n${res.stderr}`);
+  const last = res.stdout.trim().split("\n").at(-1) ?? "";
+  return JSON.parse(last) as WorkerResult;
+}
+
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+interface Entry {
+  /** images/s from the median wall-clock iteration */
+  facelab: number;
+  pytorch: number;
+  ratio: number;
+  /** images per CPU-second (user + system over all threads), from the median iteration */
+  cpu: { facelab: number; pytorch: number; ratio: number };
+  facelabPeakRssMiB: number;
+  pytorchPeakRssMiB: number;
+  rssRatio: number;
+  batch: number;
+  threads: number;
+}
+const out: Record<string, Entry> = {};
+
+for (const c of cases) {
+  const times = { facelab: [] as number[], pytorch: [] as number[] };
+  const cpu = { facelab: [] as number[], pytorch: [] as number[] };
+  const rss = { facelab: 0, pytorch: 0 };
+  for (let r = 0; r < rounds; r++) {
+    const order: ("facelab" | "pytorch")[] = r % 2 === 0 ? ["facelab", "pytorch"] : ["pytorch", "facelab"];
+    for (const side of order) {
+      const res = runWorker(side, c.name);
+      times[side].push(...res.times);
+      cpu[side].push(...res.cpuTimes);
+      rss[side] = Math.max(rss[side], res.peakRssMiB);
+      if (!json)
+        process.stderr.write(
+          `  ${c.name} round ${r + 1}/${rounds} ${side}: ${(c.batch / median(res.times)).toFixed(1)} img/s\n`,
+        );
+    }
+  }
+  const f = c.batch / median(times.facelab);
+  const p = c.batch / median(times.pytorch);
+  const fc = c.batch / median(cpu.facelab);
+  const pc = c.batch / median(cpu.pytorch);
+  out[c.name] = {
+    facelab: round(f),
+    pytorch: round(p),
+    ratio: round(f / p, 3),
+    cpu: { facelab: round(fc), pytorch: round(pc), ratio: round(fc / pc, 3) },
+    facelabPeakRssMiB: round(rss.facelab),
+    pytorchPeakRssMiB: round(rss.pytorch),
+    rssRatio: round(rss.facelab / rss.pytorch, 3),
+    batch: c.batch,
+    threads,
+  };
+}
+
+function round(v: number, digits = 1): number {
+  const k = 10 ** digits;
+  return Math.round(v * k) / k;
+}
+
+if (json) {
+  console.log(JSON.stringify(out, null, 2));
+} else {
+  const rows = [
+    [
+      "case",
+      "facelab img/s",
+      "PyTorch img/s",
+      "ratio",
+      "CPU-time ratio",
+      "facelab peak RSS",
+      "PyTorch peak RSS",
+      "RSS ratio",
+    ],
+    ...Object.entries(out).map(([k, e]) => [
+      k,
+      e.facelab.toFixed(1),
+      e.pytorch.toFixed(1),
+      e.ratio.toFixed(3),
+      e.cpu.ratio.toFixed(3),
+      `${e.facelabPeakRssMiB.toFixed(0)} MiB`,
+      `${e.pytorchPeakRssMiB.toFixed(0)} MiB`,
+      e.rssRatio.toFixed(3),
+    ]),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length))) ?? [];
+  for (const r of rows)
+    console.log(
+      r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join("  "),
+    );
+  console.log(
+    `threads ${threads}, ${rounds} rounds × ${iters} timed iterations after ${warmup} warm-up, alternating sides`,
+  );
+  console.log("CPU-time ratio = (images per CPU-second) facelab / PyTorch; steadier than wall time on a busy machine");
+  console.log("targets: training ratio ≥ 0.95, facelab peak RSS ≤ 1.25 × PyTorch's");
+}
