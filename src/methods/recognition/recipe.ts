@@ -7,6 +7,7 @@ import { augment, type FaceConfig } from "../../data/augment/index.js";
 import { readCifar10 } from "../../data/cifar.js";
 import { FASHION_MNIST_CLASSES, readFashionMnist } from "../../data/idx.js";
 import type { MemoryImageSet } from "../../data/imageset.js";
+import { Rng } from "../../data/rng.js";
 import { renderSynthFaces } from "../../data/synth.js";
 import { EpochProgress, Run } from "../../runs/index.js";
 import { fromTypedArray, manualSeed, type Tensor, tensor, tidy } from "../../torch/index.js";
@@ -73,15 +74,8 @@ interface Loaded {
 function toSplit(set: MemoryImageSet, limit: number | undefined, seed: number, labelOf: (i: number) => number): Split {
   const n = set.count;
   let idx = Array.from({ length: n }, (_, i) => i);
-  if (limit !== undefined && limit < n) {
-    let s = seed + 1;
-    const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
-    }
-    idx = idx.slice(0, limit).sort((a, b) => a - b);
-  }
+  if (limit !== undefined && limit < n)
+    idx = (new Rng(seed + 1).shuffle(idx) as number[]).slice(0, limit).sort((a, b) => a - b);
   const px = set.readSync(idx);
   return tidy(() => ({
     images: fromTypedArray(px, [idx.length, set.height, set.width, set.channels]).permute(0, 3, 1, 2).contiguous(),
