@@ -11,5 +11,11 @@ export * as optim from "./optim/index.js";
 export * from "./runtime.js";
 export * as safetensors from "./safetensors.js";
 export { keep, moveToOuter, scope, tidy } from "./scope.js";
-export { type FlatState, flattenOptimizerState, unflattenOptimizerState } from "./serialization.js";
+export {
+  type FlatState,
+  flattenOptimizerState,
+  loadModule,
+  saveModule,
+  unflattenOptimizerState,
+} from "./serialization.js";
 export { type Device, type NestedArray, Tensor, type TensorOrScalar } from "./tensor.js";

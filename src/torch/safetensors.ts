@@ -4,14 +4,24 @@
 // to the start of the data section and must tile it exactly (no gaps, no overlaps).
 // Writes are atomic (temp file in the same folder, fsync, rename), so a failed save leaves any
 // previous file intact. Loads validate the whole header before creating any tensor.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { noGrad } from "./autograd.js";
 import { type DType, dtypeCode } from "./dtype.js";
 import { TorchError } from "./errors.js";
 import { native } from "./native.js";
 import { tidy } from "./scope.js";
-import { Tensor } from "./tensor.js";
+import { type Device, Tensor } from "./tensor.js";
 
 const TO_ST: Partial<Record<DType, string>> = {
   float64: "F64",
@@ -180,9 +190,14 @@ function syncDir(dir: string): void {
 }
 
 /** Parses and validates the header; returns the entries sorted by offset plus the metadata. */
+/**
+ * Parses and validates the header. buf holds at least the length prefix and the header;
+ * fileSize is the size of the whole file (buf.length when buf is the whole file).
+ */
 export function parseHeader(
   buf: Uint8Array,
   where: string,
+  fileSize = buf.length,
 ): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
   if (buf.length < 8) fail(where, `is truncated: ${buf.length} bytes, but the header length alone takes 8`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -220,7 +235,7 @@ export function parseHeader(
     entries.push(parseEntry(name, info, where));
   }
   const dataStart = 8 + headerLen;
-  const dataLen = buf.length - dataStart;
+  const dataLen = fileSize - dataStart;
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
   for (const e of entries) {
@@ -282,19 +297,30 @@ export function deserialize(
   return { tensors, metadata };
 }
 
-/** Loads every tensor of a file (tensors are registered in the current scope). */
-export function loadFile(path: string): Map<string, Tensor> {
-  return loadFileWithMetadata(path).tensors;
+/** Loads every tensor of a file (tensors are registered in the current scope), optionally onto a device. */
+export function loadFile(path: string, opts: { device?: Device } = {}): Map<string, Tensor> {
+  return loadFileWithMetadata(path, opts).tensors;
 }
 
-export function loadFileWithMetadata(path: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+export function loadFileWithMetadata(
+  path: string,
+  opts: { device?: Device } = {},
+): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
   } catch (e) {
     throw new TorchError(`safetensors file '${path}': could not read: ${(e as Error).message}`, "IOError");
   }
-  return deserialize(buf, `file '${path}'`);
+  const out = deserialize(buf, `file '${path}'`);
+  const device = opts.device;
+  if (device !== undefined && device !== "cpu") {
+    for (const [k, t] of out.tensors) {
+      out.tensors.set(k, t.to(device));
+      t.dispose();
+    }
+  }
+  return out;
 }
 
 /** Reads only the metadata and tensor descriptions (no tensor is created). */
@@ -302,6 +328,26 @@ export function readHeader(path: string): {
   metadata: Record<string, string>;
   tensors: { name: string; dtype: DType; shape: number[] }[];
 } {
-  const { entries, metadata } = parseHeader(readFileSync(path), `file '${path}'`);
+  const where = `file '${path}'`;
+  let buf: Buffer;
+  let size: number;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    size = fstatSync(fd).size;
+    const prefix = Buffer.alloc(Math.min(8, size));
+    readSync(fd, prefix, 0, prefix.length, 0);
+    const n = prefix.length === 8 ? prefix.readBigUInt64LE(0) : 0n;
+    // Read only the header (the validation below reports absurd or truncated lengths).
+    const headerLen = n <= BigInt(MAX_HEADER) ? Math.min(Number(n), size - prefix.length) : 0;
+    buf = Buffer.alloc(prefix.length + headerLen);
+    prefix.copy(buf);
+    if (headerLen > 0) readSync(fd, buf, 8, headerLen, 8);
+  } catch (e) {
+    throw new TorchError(`safetensors ${where}: could not read: ${(e as Error).message}`, "IOError");
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const { entries, metadata } = parseHeader(buf, where, size);
   return { metadata, tensors: entries.map(({ name, dtype, shape }) => ({ name, dtype, shape })) };
 }

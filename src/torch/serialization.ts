@@ -1,10 +1,41 @@
-// Optimizer and scheduler state as safetensors content: state tensors become
+// Module state dicts to and from safetensors files, and optimizer/scheduler state as safetensors
+// content: optimizer state tensors become
 // `optimizer.state.<paramIndex>.<key>` entries, everything else (param groups, step counts,
 // scheduler position) goes into string metadata as JSON. Pair with safetensors.saveFile/loadFile.
 import { TorchError } from "./errors.js";
+import type { AnyModule, LoadResult } from "./nn/module.js";
 import type { SchedulerStateDict } from "./optim/lr_scheduler.js";
 import type { OptimizerStateDict, ParamState } from "./optim/optimizer.js";
+import { loadFile, saveFile } from "./safetensors.js";
+import { tidy } from "./scope.js";
 import type { Tensor } from "./tensor.js";
+
+/**
+ * Saves a module's state_dict (parameters and persistent buffers, PyTorch key names) atomically.
+ * `format: "pt"` marks it as PyTorch-layout weights for Hugging Face tools.
+ */
+export function saveModule(module: AnyModule, path: string, metadata: Record<string, string> = {}): void {
+  tidy(() => saveFile(module.stateDict(), path, { format: "pt", ...metadata }));
+}
+
+/**
+ * Loads a safetensors state dict into a module (strict by default: unknown or missing keys throw,
+ * naming them). With `prefix`, only keys starting with it are used, with the prefix removed
+ * (e.g. "encoder." to load a backbone out of a larger checkpoint).
+ */
+export function loadModule(
+  module: AnyModule,
+  path: string,
+  opts: { strict?: boolean; prefix?: string } = {},
+): LoadResult {
+  return tidy(() => {
+    let state = loadFile(path);
+    const prefix = opts.prefix;
+    if (prefix !== undefined)
+      state = new Map([...state].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    return module.loadStateDict(state, { strict: opts.strict });
+  });
+}
 
 const PREFIX = "optimizer.state.";
 

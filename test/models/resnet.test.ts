@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { type ResNet, resnet18, resnet34, resnet50 } from "../../src/models/resnet.js";
 import { liveTensors, manualSeed, noGrad, randn, type Tensor, tidy } from "../../src/torch/index.js";
 import { LARS } from "../../src/torch/optim/index.js";
-import { loadFile } from "../../src/torch/safetensors.js";
+import { loadFile, saveFile } from "../../src/torch/safetensors.js";
+import { loadModule, saveModule } from "../../src/torch/serialization.js";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const fixture = JSON.parse(readFileSync(here("./fixtures/torchvision_resnet_keys.json"), "utf8")) as Record<
@@ -150,6 +151,53 @@ describe("ResNet", () => {
       assert.equal(liveTensors(), before);
     });
   }
+
+  it("a saved model loads into torchvision (strict) and PyTorch computes the same logits", () => {
+    const path = join(dir, "facelab-resnet18.safetensors");
+    const xPath = join(dir, "x.safetensors");
+    const before = liveTensors();
+    tidy(() => {
+      manualSeed(3);
+      const m = resnet18({ numClasses: 10 });
+      const x = randn([2, 3, 64, 64]);
+      m.call(x); // one training-mode forward so the BN running statistics are not the defaults
+      m.eval();
+      const logits = noGrad(() => m.call(x));
+      saveModule(m, path, { arch: "resnet18" });
+      saveFile({ x, logits }, xPath);
+      const py = [
+        "import sys, torch, torchvision",
+        `sys.path.insert(0, ${JSON.stringify(here("../torch"))})`,
+        "from safetensors_io import read_file",
+        `sd, meta = read_file(${JSON.stringify(path)})`,
+        `io, _ = read_file(${JSON.stringify(xPath)})`,
+        "m = torchvision.models.resnet18(num_classes=10)",
+        "m.load_state_dict(sd, strict=True)",
+        "m.eval()",
+        "with torch.no_grad(): print((m(io['x']) - io['logits']).abs().max().item(), meta['format'])",
+      ].join("\n");
+      const [diff, format] = execFileSync("/usr/bin/python3", ["-c", py], { encoding: "utf8" }).trim().split(" ");
+      assert.ok(Number(diff) < 1e-4, `PyTorch logits differ by ${diff}`);
+      assert.equal(format, "pt");
+      // And back into facelab: a fresh model gives the same logits; unknown keys are refused.
+      const m2 = resnet18({ numClasses: 10 }).eval();
+      assert.deepEqual(loadModule(m2, path), { missingKeys: [], unexpectedKeys: [] });
+      assert.equal(
+        noGrad(() => m2.call(x))
+          .sub(logits)
+          .abs()
+          .max()
+          .item(),
+        0,
+      );
+      const small = resnet18({ numClasses: 5 });
+      assert.throws(() => loadModule(small, path), /size mismatch for fc.weight/);
+      m.dispose();
+      m2.dispose();
+      small.dispose();
+    });
+    assert.equal(liveTensors(), before);
+  });
 
   it("LARS over namedParameters() excludes exactly the BN γ/β and the biases", () => {
     const m = resnet18({ numClasses: 10, widthMultiplier: 0.25 });

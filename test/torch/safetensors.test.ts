@@ -174,6 +174,11 @@ describe("safetensors", () => {
         /tensor '(a|b)' has data_offsets \[\d+, \d+\] beyond the \d+-byte data section \(truncated file\?\)/,
       );
       expectLoadError("trunc-header", g.subarray(0, 20), /is truncated: the header needs \d+ bytes but only 12 follow/);
+      // readHeader reads only the header but still checks it against the file size.
+      const path = join(dir, "trunc-data.safetensors");
+      assert.throws(() => readHeader(path), /beyond the \d+-byte data section/);
+      writeFileSync(path, g.subarray(0, 20));
+      assert.throws(() => readHeader(path), /is truncated: the header needs/);
       expectLoadError("tiny", g.subarray(0, 5), /is truncated: 5 bytes/);
       expectLoadError("empty", new Uint8Array(0), /is truncated: 0 bytes/);
     });
