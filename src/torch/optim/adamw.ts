@@ -2,6 +2,7 @@
 //   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
 //   p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + eps)   (amsgrad uses the running max of v).
 import { callOp } from "../dispatch.js";
+import { TorchError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { checkNumber, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
@@ -29,7 +30,10 @@ export class AdamW extends Optimizer<AdamWOptions> {
     checkNumber("AdamW", where, "eps", o.eps);
     checkNumber("AdamW", where, "weightDecay", o.weightDecay);
     if (!Array.isArray(o.betas) || o.betas.length !== 2)
-      throw new Error(`AdamW: betas must be a pair [beta1, beta2] in ${where}, got ${String(o.betas)}`);
+      throw new TorchError(
+        `AdamW: betas must be a pair [beta1, beta2] in ${where}, got ${String(o.betas)}`,
+        "ValueError",
+      );
     checkNumber("AdamW", where, "betas[0]", o.betas[0], 0, 0.999999999);
     checkNumber("AdamW", where, "betas[1]", o.betas[1], 0, 0.999999999);
   }

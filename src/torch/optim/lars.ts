@@ -8,6 +8,7 @@
 // Exclusions: google's build_optimizer excludes 'batch_normalization' and 'bias' from weight decay,
 // and layer adaptation defaults to the same list, so BN and bias get neither (simclr.md §1.1).
 import { callOp } from "../dispatch.js";
+import { TorchError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { checkNumber, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
@@ -62,7 +63,10 @@ export class LARS extends Optimizer<LARSOptions> {
     checkNumber("LARS", where, "weightDecay", o.weightDecay);
     checkNumber("LARS", where, "eta", o.eta);
     if (typeof o.excludeFromWeightDecay !== "function")
-      throw new TypeError(`LARS: excludeFromWeightDecay must be a function (name, param) => boolean in ${where}`);
+      throw new TorchError(
+        `LARS: excludeFromWeightDecay must be a function (name, param) => boolean in ${where}`,
+        "TypeError",
+      );
   }
 
   /** Whether a parameter gets weight decay / layer adaptation (for logging and tests). */
@@ -71,7 +75,7 @@ export class LARS extends Optimizer<LARSOptions> {
       const i = g.params.indexOf(p);
       if (i >= 0) return flags(g, p, g.names[i]);
     }
-    throw new Error("LARS.exclusions: the tensor is not a parameter of this optimizer");
+    throw new TorchError("LARS.exclusions: the tensor is not a parameter of this optimizer", "ValueError");
   }
 
   protected update(

@@ -1,6 +1,7 @@
 // Stochastic gradient descent with PyTorch's semantics (torch.optim.SGD):
 //   d = g + wd·p;  buf = d on the first step, else momentum·buf + (1 − dampening)·d;
 //   d = d + momentum·buf (Nesterov) or buf;  p ← p − lr·d   (maximize flips the sign of g).
+import { TorchError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { checkNumber, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
@@ -24,7 +25,7 @@ export class SGD extends Optimizer<SGDOptions> {
     checkNumber("SGD", where, "dampening", o.dampening);
     checkNumber("SGD", where, "weightDecay", o.weightDecay);
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0))
-      throw new Error(`SGD: Nesterov momentum requires a momentum and zero dampening (${where})`);
+      throw new TorchError(`SGD: Nesterov momentum requires a momentum and zero dampening (${where})`, "ValueError");
   }
 
   protected update(p: Tensor, grad: Tensor, g: ParamGroup<SGDOptions>, st: ParamState): void {

@@ -62,6 +62,17 @@ describe("SGD", () => {
     assertClose(b, [0.17483907326359815, -0.7779030554911195]);
   });
 
+  it("maximize ascends: p + lr·g", () => {
+    const [w, b] = makeParams();
+    const opt = new SGD([w, b], { lr: 0.1, maximize: true });
+    setGrads(w, b, 0);
+    opt.step();
+    assertClose(values(b), [0.25 + 0.05, -0.75 - 0.01]);
+    opt.dispose();
+    w.dispose();
+    b.dispose();
+  });
+
   it("parameter groups use their own options and skip parameters without gradients", () => {
     const [w, b] = makeParams();
     const opt = new SGD([{ params: [w] }, { params: [b], lr: 1 }], { lr: 0.1 });
