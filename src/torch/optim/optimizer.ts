@@ -91,25 +91,30 @@ export abstract class Optimizer<O extends { lr: number }> implements Disposable 
     name: string | undefined,
   ): void;
 
-  /** One optimisation step over every parameter that has a gradient. */
+  /**
+   * One optimisation step over every parameter that has a gradient. Each parameter's update runs
+   * in its own scope, so its temporaries are freed before the next parameter's are allocated and
+   * the allocator reuses the same (already mapped) memory, as Python's reference counting does,
+   * instead of holding a gradient-sized temporary per parameter until the step ends.
+   */
   step(): void {
-    tidy(() =>
-      noGrad(() => {
-        for (const group of this.paramGroups) {
-          for (let i = 0; i < group.params.length; i++) {
-            const p = group.params[i] as Tensor;
+    noGrad(() => {
+      for (const group of this.paramGroups) {
+        for (let i = 0; i < group.params.length; i++) {
+          const p = group.params[i] as Tensor;
+          tidy(() => {
             const g = p.grad;
-            if (g === null) continue;
+            if (g === null) return;
             let st = this.state.get(p);
             if (st === undefined) {
               st = {};
               this.state.set(p, st);
             }
             this.update(p, g, group, st, group.names[i]);
-          }
+          });
         }
-      }),
-    );
+      }
+    });
   }
 
   /** Clears gradients: sets them to None (default, like PyTorch 2) or fills them with zeros. */
