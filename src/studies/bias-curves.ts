@@ -1,17 +1,16 @@
 // Threshold-free views of one cell, per group: the identified-rate (FPIR) curve over max-softmax
 // thresholds with the matching FNIR on seen people, ROC/DET of embedding verification, reliability
 // bins, and the raw confidence distributions (seed Figures 4, 5 and 9 drawn properly).
+import { thresholdAtFmr } from "../eval/index.js";
 import type { EvalOutputs } from "./bias-metrics.js";
 
 /**
- * The threshold t at which a share ≤ rate of the given non-mated scores lies strictly above t:
- * the population operating point (FMR = FAR, or FPIR) that every group is then measured at.
+ * The population operating point (FMR = FAR, or FPIR): the lowest threshold t with at most
+ * rate·n of the non-mated scores at or above it (src/eval thresholdAtFmr). A score s matches when
+ * s ≥ t; every group is then measured at this one t.
  */
 export function globalThreshold(nonMated: number[], rate: number): number {
-  if (nonMated.length === 0) return Number.NaN;
-  const s = [...nonMated].sort((a, b) => a - b);
-  const allowed = Math.floor(rate * s.length); // how many may exceed t
-  return s[s.length - 1 - allowed] as number;
+  return nonMated.length === 0 ? Number.NaN : thresholdAtFmr(nonMated, rate);
 }
 
 const grid = (lo: number, hi: number, n: number) => Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
@@ -57,8 +56,8 @@ export function scoreCurves(ev: EvalOutputs, identifiedThreshold: number, eceBin
       group,
       genuine: gen.length,
       impostor: imp.length,
-      fmr: ts.map((t) => (imp.length ? round(imp.filter((x) => x > t).length / imp.length, 5) : null)),
-      fnmr: ts.map((t) => (gen.length ? round(gen.filter((x) => x <= t).length / gen.length, 5) : null)),
+      fmr: ts.map((t) => (imp.length ? round(imp.filter((x) => x >= t).length / imp.length, 5) : null)),
+      fnmr: ts.map((t) => (gen.length ? round(gen.filter((x) => x < t).length / gen.length, 5) : null)),
     };
   });
   const reliability = groupsOf(ev.seen.group, names).map(([group, idx]) => {

@@ -77,7 +77,7 @@ export async function syntheticPool(cfg: BiasConfig, seed: number): Promise<Face
     ...(planted && { groupSpread: used(levels).map((_, i) => (i === plantedIdx ? 1 - planted.strength : 1)) }),
   });
   // Items come as identity-major pairs (photo 0, photo 1); candidates are identities.
-  const firsts = set.items.flatMap((it, i) => (i % 2 === 0 ? [i] : []));
+  const firsts = set.items.flatMap((_, i) => (i % 2 === 0 ? [i] : []));
   const photos = async (idx: number[], k: number) => {
     const px = await set.read(idx.map((i) => (firsts[i] as number) + k));
     const S = cfg.data.imageSize;

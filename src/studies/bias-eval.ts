@@ -1,6 +1,7 @@
 // Runs a trained cell model over its evaluation sets and reduces everything to plain per-unit
 // numbers (EvalOutputs) that bias-metrics.ts turns into per-group estimates.
 
+import { fitTemperature } from "../eval/index.js";
 import type { FaceRecNet } from "../methods/recognition/model.js";
 import { embedAll } from "../methods/recognition/train.js";
 import { F, noGrad, type Tensor, tensor, tidy } from "../torch/index.js";
@@ -8,39 +9,7 @@ import type { CellData } from "./bias-data.js";
 import type { EvalOutputs } from "./bias-metrics.js";
 import { rng } from "./bias-stats.js";
 
-/**
- * The temperature T minimising the NLL of softmax(logits/T) on held-out data (Guo et al. 2017),
- * by golden-section search on log T in [0.02, 50]; the NLL is unimodal in T for fixed logits.
- */
-export function fitTemperature(logits: Tensor, labels: Tensor): number {
-  const nll = (logT: number) => tidy(() => noGrad(() => F.crossEntropy(logits.div(Math.exp(logT)), labels).item()));
-  let a = Math.log(0.02);
-  let b = Math.log(50);
-  const g = (Math.sqrt(5) - 1) / 2;
-  let c = b - g * (b - a);
-  let d = a + g * (b - a);
-  let fc = nll(c);
-  let fd = nll(d);
-  for (let i = 0; i < 40; i++) {
-    if (fc < fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - g * (b - a);
-      fc = nll(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + g * (b - a);
-      fd = nll(d);
-    }
-  }
-  return Math.exp((a + b) / 2);
-}
-
 const maxSoftmax = (logits: Tensor, t: number) => Float64Array.from(F.softmax(logits.div(t), 1).amax(1).toNumbers());
-const idTensor = (a: Int32Array) => tensor(Array.from(a), { dtype: "int64" });
 
 export interface EvalSettings {
   temperatureScaling: boolean;
@@ -51,7 +20,7 @@ export interface EvalSettings {
 export function evaluateCell(model: FaceRecNet, data: CellData, o: EvalSettings): EvalOutputs {
   return tidy(() => {
     const temperature = o.temperatureScaling
-      ? tidy(() => fitTemperature(embedAll(model, data.calib.images).logits, idTensor(data.calib.identity)))
+      ? tidy(() => fitTemperature(embedAll(model, data.calib.images).logits, data.calib.identity).temperature)
       : 1;
     // Seen people: closed-set accuracy and confidence on the test images.
     const test = embedAll(model, data.test.images);

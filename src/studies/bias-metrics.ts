@@ -3,6 +3,7 @@
 // min/max ratio, worst group) with CIs, and the curves and distributions the report draws.
 // Thresholds are fixed once on the whole population and then applied to every group (NIST FRVT
 // Part 3 practice, reference/face-losses-and-bias.md §3.3), so groups are compared at one setting.
+import { calibration } from "../eval/index.js";
 import { globalThreshold, scoreCurves } from "./bias-curves.js";
 import { bootstrapGroups, combine, type GroupSample, meanSample, percentileCI, seedOf } from "./bias-stats.js";
 
@@ -79,27 +80,17 @@ export const METRICS: Record<string, { higherIsBetter: boolean; about: string }>
   fpir: { higherIsBetter: false, about: "open-set FPIR of unseen people at that same threshold" },
 };
 
-/** ECE with uniform bins (torchmetrics' L1 calibration error): Σ_b (n_b/n)·|acc_b − conf_b|. */
+/** ECE of the units at idx (src/eval calibration: Guo et al. eq. 3, equal-width bins). */
 export function eceOf(
   conf: ArrayLike<number>,
   correct: ArrayLike<number>,
   idx: ArrayLike<number>,
   bins: number,
 ): number {
-  const cnt = new Float64Array(bins);
-  const acc = new Float64Array(bins);
-  const cf = new Float64Array(bins);
-  for (let k = 0; k < idx.length; k++) {
-    const i = idx[k] as number;
-    const c = conf[i] as number;
-    const b = Math.min(bins - 1, Math.max(0, Math.ceil(c * bins) - 1));
-    cnt[b] = (cnt[b] as number) + 1;
-    acc[b] = (acc[b] as number) + (correct[i] as number);
-    cf[b] = (cf[b] as number) + c;
-  }
-  let e = 0;
-  for (let b = 0; b < bins; b++) if ((cnt[b] as number) > 0) e += Math.abs((acc[b] as number) - (cf[b] as number));
-  return idx.length === 0 ? Number.NaN : e / idx.length;
+  if (idx.length === 0) return Number.NaN;
+  const c = Float64Array.from(idx as ArrayLike<number>, (i) => conf[i] as number);
+  const k = Float64Array.from(idx as ArrayLike<number>, (i) => correct[i] as number);
+  return calibration(c, k, bins).ece;
 }
 
 function eceSample(conf: Float64Array, correct: Uint8Array, bins: number): GroupSample {
@@ -148,21 +139,21 @@ export function cellMetrics(ev: EvalOutputs, o: MetricOptions): CellMetrics {
   perUnit.ece = { group: s.group, sample: ece(s.conf) };
   perUnit.ece_raw = { group: s.group, sample: ece(s.confRaw) };
   const v = ev.verification;
-  const fnm = Array.from(v.genuine, (g) => +(g <= thrV));
+  const fnm = Array.from(v.genuine, (g) => +(g < thrV));
   perUnit.fnmr = { group: v.group, sample: mean(fnm) };
   perUnit.tar_at_far = { group: v.group, sample: mean(fnm.map((x) => 1 - x)) };
   // FMR per probe person (its share of impostors above threshold): resampling people, not pairs,
   // keeps the CI honest about pairs that share a person.
   perUnit.fmr = {
     group: v.group,
-    sample: mean(v.impostors.map((imp) => (imp.length ? imp.filter((x) => x > thrV).length / imp.length : 0))),
+    sample: mean(v.impostors.map((imp) => (imp.length ? imp.filter((x) => x >= thrV).length / imp.length : 0))),
   };
   const os = ev.openSet;
   perUnit.fnir = {
     group: os.matedGroup,
-    sample: mean(Array.from(os.matedScore, (sc, i) => +!(os.matedRankOne[i] && sc > thrO))),
+    sample: mean(Array.from(os.matedScore, (sc, i) => +!(os.matedRankOne[i] && sc >= thrO))),
   };
-  perUnit.fpir = { group: os.nonMatedGroup, sample: mean(Array.from(os.nonMatedScore, (sc) => +(sc > thrO))) };
+  perUnit.fpir = { group: os.nonMatedGroup, sample: mean(Array.from(os.nonMatedScore, (sc) => +(sc >= thrO))) };
 
   const rows: Estimate[] = [];
   const gapReplicates: Record<string, number[]> = {};

@@ -12,11 +12,13 @@ test("ECE by hand: two bins, |0.5−0.9|·2 + |1−0.6|·2 over 4 = 0.4", () => 
   assert.ok(Math.abs(eceOf([0.75, 0.75, 0.75, 0.75], [1, 1, 1, 0], [0, 1, 2, 3], 15)) < 1e-12);
 });
 
-test("global threshold: at most rate·n non-mated scores lie strictly above it", () => {
+test("global threshold: at most rate·n non-mated scores lie at or above it", () => {
   const imp = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
-  assert.equal(globalThreshold(imp, 0.1), 0.9); // only 1.0 is above
-  assert.equal(globalThreshold(imp, 0.25), 0.8); // floor(2.5) = 2 above: 0.9, 1.0
-  assert.equal(globalThreshold(imp, 0), 1.0);
+  const above = (t: number) => imp.filter((x) => x >= t).length;
+  assert.equal(above(globalThreshold(imp, 0.1)), 1); // only 1.0
+  assert.ok(globalThreshold(imp, 0.1) > 0.9 && globalThreshold(imp, 0.1) < 0.9 + 1e-12);
+  assert.equal(above(globalThreshold(imp, 0.25)), 2); // floor(2.5) = 2: 0.9, 1.0
+  assert.equal(above(globalThreshold(imp, 0)), 0);
 });
 
 test("percentile bootstrap CI of a mean covers the true value about 95% of the time", () => {
@@ -89,7 +91,7 @@ test("per-group values, gaps and CIs on constructed outputs", () => {
   assert.equal(row("identified_rate", "a")?.value, 0.25);
   // 400 impostor scores, 20 at 0.95 (group b's first impostor each): FAR 5% → threshold 0.1,
   // so group b's FMR is 10/100 = 0.1 per person and group a's 0.
-  assert.equal(m.thresholds.verification, 0.1);
+  assert.ok(m.thresholds.verification > 0.1 && m.thresholds.verification < 0.1 + 1e-12);
   assert.equal(row("fmr", "a")?.value, 0);
   assert.ok(Math.abs((row("fmr", "b")?.value as number) - 0.1) < 1e-12);
   // ECE: confidence 0.8 everywhere; a is 100% right (0.2), b 50% (0.3).
