@@ -38,6 +38,8 @@ export interface WorkerResult {
   times: number[];
   /** CPU seconds (user + system, all threads) per timed iteration: less sensitive to a busy machine */
   cpuTimes: number[];
+  /** minor page faults per timed iteration (fresh memory being mapped: an allocator-behaviour signal) */
+  minorFaultsPerIter: number;
   /** peak resident set size of the worker process, MiB */
   peakRssMiB: number;
 }

@@ -48,6 +48,7 @@ function step(): void {
 for (let i = 0; i < warmup; i++) step();
 const times: number[] = [];
 const cpuTimes: number[] = [];
+const faults0 = process.resourceUsage().minorPageFault;
 for (let i = 0; i < iters; i++) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -62,6 +63,7 @@ const result: WorkerResult = {
   threads: getNumThreads(),
   times,
   cpuTimes,
+  minorFaultsPerIter: (process.resourceUsage().minorPageFault - faults0) / iters,
   peakRssMiB: process.resourceUsage().maxRSS / 1024,
 };
 console.log(JSON.stringify(result));

@@ -62,6 +62,8 @@ interface Entry {
   ratio: number;
   /** images per CPU-second (user + system over all threads), from the median iteration */
   cpu: { facelab: number; pytorch: number; ratio: number };
+  /** minor page faults per iteration (mean over rounds) */
+  minorFaults: { facelab: number; pytorch: number };
   facelabPeakRssMiB: number;
   pytorchPeakRssMiB: number;
   rssRatio: number;
@@ -74,6 +76,7 @@ for (const c of cases) {
   const times = { facelab: [] as number[], pytorch: [] as number[] };
   const cpu = { facelab: [] as number[], pytorch: [] as number[] };
   const rss = { facelab: 0, pytorch: 0 };
+  const faults = { facelab: 0, pytorch: 0 };
   for (let r = 0; r < rounds; r++) {
     const order: ("facelab" | "pytorch")[] = r % 2 === 0 ? ["facelab", "pytorch"] : ["pytorch", "facelab"];
     for (const side of order) {
@@ -81,6 +84,7 @@ for (const c of cases) {
       times[side].push(...res.times);
       cpu[side].push(...res.cpuTimes);
       rss[side] = Math.max(rss[side], res.peakRssMiB);
+      faults[side] += res.minorFaultsPerIter / rounds;
       if (!json)
         process.stderr.write(
           `  ${c.name} round ${r + 1}/${rounds} ${side}: ${(c.batch / median(res.times)).toFixed(1)} img/s\n`,
@@ -96,6 +100,7 @@ for (const c of cases) {
     pytorch: round(p),
     ratio: round(f / p, 3),
     cpu: { facelab: round(fc), pytorch: round(pc), ratio: round(fc / pc, 3) },
+    minorFaults: { facelab: Math.round(faults.facelab), pytorch: Math.round(faults.pytorch) },
     facelabPeakRssMiB: round(rss.facelab),
     pytorchPeakRssMiB: round(rss.pytorch),
     rssRatio: round(rss.facelab / rss.pytorch, 3),

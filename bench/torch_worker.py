@@ -47,6 +47,7 @@ def step():
 for _ in range(warmup):
     step()
 times, cpu_times = [], []
+faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(iters):
     c0 = time.process_time()
     t0 = time.perf_counter()
@@ -55,5 +56,6 @@ for _ in range(iters):
     cpu_times.append(time.process_time() - c0)
 print(json.dumps({
     "side": "pytorch", "case": name, "threads": torch.get_num_threads(), "times": times, "cpuTimes": cpu_times,
+    "minorFaultsPerIter": (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0) / iters,
     "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
