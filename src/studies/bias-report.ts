@@ -146,6 +146,7 @@ export function studyCharts(
         kind: "gap-imbalance",
         id: `gap-${metric}`,
         title: `${what}: "${analysis.focus}" minus the other groups`,
+        subtitle: `gap = "${analysis.focus}" − mean of the other groups; band = ${Math.round(analysis.ciLevel * 100)}% bootstrap CI (test samples and seeds)`,
         xTitle: `"${analysis.focus}" share of training identities (%)`,
         yTitle: `${metric} difference`,
         data,
