@@ -157,7 +157,7 @@ export function cellMetrics(ev: EvalOutputs, o: MetricOptions): CellMetrics {
 
   const rows: Estimate[] = [];
   const gapReplicates: Record<string, number[]> = {};
-  const warnings: string[] = [];
+  const small = new Map<string, string[]>();
   const focus = o.focus;
   for (const [metric, spec] of Object.entries(perUnit)) {
     const groups = byGroup(spec.group, names);
@@ -171,10 +171,10 @@ export function cellMetrics(ev: EvalOutputs, o: MetricOptions): CellMetrics {
       point.set(g, value);
       const [lo, hi] = percentileCI(reps.get(g) as Float64Array, o.ciLevel);
       rows.push({ group: g, metric, value, ciLow: lo, ciHigh: hi, n: smp.n });
-      if (g !== "all" && smp.n < o.minGroupSamples)
-        warnings.push(
-          `${metric}: group "${g}" has only ${smp.n} samples (< ${o.minGroupSamples}); its CI is too wide to support a claim`,
-        );
+      if (g !== "all" && smp.n < o.minGroupSamples) {
+        const key = `group "${g}" has only ${smp.n} samples (< ${o.minGroupSamples})`;
+        small.set(key, [...(small.get(key) ?? []), metric]);
+      }
     }
     const gs = names.filter((g) => (samples.get(g)?.n ?? 0) > 0);
     if (gs.length < 2) continue;
@@ -208,6 +208,8 @@ export function cellMetrics(ev: EvalOutputs, o: MetricOptions): CellMetrics {
     }
   }
   const curves = scoreCurves(ev, o.identifiedThreshold, o.eceBins);
+  // One warning per group and sample size, naming the metrics it affects.
+  const warnings = [...small].map(([k, ms]) => `${k} for ${ms.join(", ")}: too few for a CI to support a claim`);
   return { rows, gapReplicates, thresholds: { verification: thrV, openSet: thrO }, curves, warnings };
 }
 
