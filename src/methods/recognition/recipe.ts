@@ -119,8 +119,8 @@ export async function loadTrainData(cfg: TrainConfig): Promise<Loaded> {
   })) as MemoryImageSet;
   const half = Math.floor(d.imagesPerIdentity / 2);
   const pick = (test: boolean) => set.items.flatMap((_, i) => (i % d.imagesPerIdentity >= half === test ? [i] : []));
-  const sub = (idx: number[]) => {
-    const px = set.readSync(idx);
+  const sub = async (idx: number[]) => {
+    const px = await set.read(idx);
     return tidy(() => ({
       images: fromTypedArray(px, [idx.length, d.imageSize, d.imageSize, 3]).permute(0, 3, 1, 2).contiguous(),
       labels: tensor(
@@ -130,8 +130,8 @@ export async function loadTrainData(cfg: TrainConfig): Promise<Loaded> {
     }));
   };
   return {
-    train: sub(pick(false)),
-    test: sub(pick(true)),
+    train: await sub(pick(false)),
+    test: await sub(pick(true)),
     classes: Array.from({ length: d.identities }, (_, i) => `id${i}`),
   };
 }

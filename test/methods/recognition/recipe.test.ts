@@ -9,6 +9,7 @@ import { parseDescriptor } from "../../../src/report/descriptors.js";
 import { liveTensors } from "../../../src/torch/index.js";
 
 const root = mkdtempSync(join(tmpdir(), "facelab-train-"));
+process.env.FACELAB_CACHE = join(root, "cache"); // synthetic faces are cached: keep them out of the tree
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test("Fashion-MNIST with Ring loss: well above chance, loss curve and confusion matrix in the run", {
