@@ -58,3 +58,32 @@ test("UTKFace when given: gender groups from the file names, augmented copies as
   const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
   assert.equal(summary.data.source, "utkface");
 });
+
+test("synthetic faces through src/data/synth (svg renderer): gender groups, second photos as unseen mates", async () => {
+  process.env.FACELAB_CACHE = join(root, "cache");
+  const cfg = parseBiasConfig({
+    name: "svg",
+    data: {
+      renderer: "svg",
+      attribute: "gender",
+      groups: ["male", "female"],
+      imageSize: 16,
+      identities: 10,
+      copies: 2,
+      unseen: 10,
+    },
+    splits: { focus: "female", levels: [0.3] },
+    losses: ["softmax"],
+    model: { backbone: "convnet", width: 4, embeddingDim: 8 },
+    train: { epochs: 1, batchSize: 8 },
+    eval: { bootstrap: 50 },
+  });
+  const res = await runBiasStudy(cfg, { dir: join(root, "svg-study"), log: () => {} });
+  assert.deepEqual(res.failed, []);
+  assert.deepEqual(res.records[0]?.data.trainPerGroup, { male: 7, female: 3 });
+  assert.equal(res.records[0]?.data.unseenMate, "second photo");
+  // The svg renderer plants effects on its 5-level "group" attribute only, and says so.
+  const planted = { ...cfg, name: "svg-planted", data: { ...cfg.data, planted: { group: "female", strength: 0.5 } } };
+  const bad = await runBiasStudy(planted, { dir: join(root, "svg-planted"), log: () => {} });
+  assert.match(bad.failed[0]?.error as string, /data.planted needs data.attribute "group"/);
+});
