@@ -50,7 +50,11 @@ export async function runSimclrDemo(o: SimclrDemoOptions): Promise<SimclrStudyRe
   const log = o.log ?? ((m: string) => console.log(m));
   const budget = o.budgetSeconds ?? 210;
   const file = resolve(new URL("../../configs/simclr-faces-synthetic.yaml", import.meta.url).pathname);
-  const base = loadConfig(SimclrConfigSchema, { file, sets: ["name=simclr-demo-faces"] });
+  // The recipe as is, with the evaluation trimmed to fit a demo: 600 validation faces, 8 fine-tuning epochs.
+  const base = loadConfig(SimclrConfigSchema, {
+    file,
+    sets: ["name=simclr-demo-faces", "data.evalLimit=600", "evaluate.finetune.epochs=8", "evaluate.scratch.epochs=8"],
+  });
   const step = timeStep(base);
   const stepsPerEpoch = Math.floor(base.data.syntheticCount / base.pretrain.batchSize);
   // Pretraining gets about half the budget; the evaluations (2 tasks × 4 methods) the rest.
