@@ -4,7 +4,7 @@
 import { fitTemperature } from "../eval/index.js";
 import type { FaceRecNet } from "../methods/recognition/model.js";
 import { embedAll } from "../methods/recognition/train.js";
-import { F, noGrad, type Tensor, tensor, tidy } from "../torch/index.js";
+import { F, type Tensor, tensor, tidy } from "../torch/index.js";
 import type { CellData } from "./bias-data.js";
 import type { EvalOutputs } from "./bias-metrics.js";
 import { rng } from "./bias-stats.js";

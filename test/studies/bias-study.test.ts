@@ -96,7 +96,7 @@ test("a small grid writes every output, resumes without rerunning, and records a
   assert.ok(summary.trends.length > 0, "a trend claim per loss and metric across the two levels");
   assert.ok(summary.acrossSeeds.some((x) => x.seeds === 2));
   const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as unknown[];
-  report.forEach((d, i) => parseDescriptor(d, i)); // every chart satisfies the report contract
+  for (const [i, d] of report.entries()) parseDescriptor(d, i); // every chart satisfies the report contract
   const kinds = new Set(report.map((d) => (d as { kind: string }).kind));
   for (const k of [
     "group-bars",

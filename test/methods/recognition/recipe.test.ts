@@ -28,7 +28,7 @@ test("Fashion-MNIST with Ring loss: well above chance, loss curve and confusion 
   assert.ok(r.testAccuracy > 0.6, `test accuracy ${r.testAccuracy} (chance 0.1)`);
   assert.equal(r.metExpectation, true);
   const report = JSON.parse(readFileSync(join(r.dir, "report.json"), "utf8")) as unknown[];
-  report.forEach((d, i) => parseDescriptor(d, i));
+  for (const [i, d] of report.entries()) parseDescriptor(d, i);
   const confusion = report.find((d) => (d as { kind: string }).kind === "confusion") as {
     data: { matrix: number[][] };
   };
