@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import YAML from "yaml";
+import { collectEnv } from "../runs/index.js";
 import { analyse } from "./bias-analysis.js";
 import { type BiasConfig, type Cell, cells, focusGroup } from "./bias-config.js";
 import { lossCurveCharts, studyCharts } from "./bias-report.js";
@@ -74,6 +75,8 @@ export async function runBiasStudy(cfg: BiasConfig, o: StudyOptions = {}): Promi
       ...extra,
     });
   status("running", { done: 0 });
+  // env.json (versions, host, pid's machine) lets the dashboard tell a killed study from a running one.
+  writeJsonAtomic(join(dir, "env.json"), await collectEnv({ argv: process.argv.slice(2) }));
 
   const result: StudyResult = { dir, ran: [], reused: [], failed: [], pending: [], records: [] };
   try {
@@ -105,7 +108,10 @@ export async function runBiasStudy(cfg: BiasConfig, o: StudyOptions = {}): Promi
       status("running", { done: result.records.length, failed: result.failed.length });
     }
     writeOutputs(dir, cfg, result);
-    status(result.failed.length || result.pending.length ? "incomplete" : "finished", {
+    // "finished" in the runs contract's sense (the process ended normally); incomplete says whether
+    // cells failed or are pending, so a rerun is needed.
+    status("finished", {
+      incomplete: result.failed.length + result.pending.length > 0,
       done: result.records.length,
       failed: result.failed.length,
       pending: result.pending.length,
