@@ -98,7 +98,7 @@ function headBlock0(head: ProjectionHead, state: Map<string, Tensor>): Sequentia
   return head.blocks[0]!;
 }
 
-export function runEvalSuite(o: EvalSuiteOptions): EvalRow[] {
+export async function runEvalSuite(o: EvalSuiteOptions): Promise<EvalRow[]> {
   const rows: EvalRow[] = [];
   const { cfg } = o;
   const push = (r: EvalRow) => {
@@ -143,16 +143,16 @@ export function runEvalSuite(o: EvalSuiteOptions): EvalRow[] {
             onEpoch: (r: EpochRecord) => o.onEpoch?.(task.name, "linear-probe", fraction, r),
           };
           const probe = (f: readonly [Tensor, Tensor]) =>
-            tidy(() => linearProbe(take(f[0], idx), labels, f[1], task.val.labels, C, probeOpts));
-          push(asRow(probe(feats.pre), { ...base, method: "linear-probe", pretrainEpoch: o.pretrainEpoch }));
+            tidy(async () => linearProbe(take(f[0], idx), labels, f[1], task.val.labels, C, probeOpts));
+          push(asRow(await probe(feats.pre), { ...base, method: "linear-probe", pretrainEpoch: o.pretrainEpoch }));
           if (feats.rnd)
-            push(asRow(probe(feats.rnd), { ...base, method: "linear-probe-random-init", pretrainEpoch: 0 }));
+            push(asRow(await probe(feats.rnd), { ...base, method: "linear-probe-random-init", pretrainEpoch: 0 }));
         }
         const subset = tidy(() => ({ images: keep(take(task.train.images, idx)), labels }));
         try {
           if (cfg.finetune.enabled)
             push(
-              asRow(supervised(o, task, subset, fraction, cfg.finetune, true, seed), {
+              asRow(await supervised(o, task, subset, fraction, cfg.finetune, true, seed), {
                 ...base,
                 method: "fine-tune",
                 pretrainEpoch: o.pretrainEpoch,
@@ -160,7 +160,7 @@ export function runEvalSuite(o: EvalSuiteOptions): EvalRow[] {
             );
           if (cfg.scratch.enabled)
             push(
-              asRow(supervised(o, task, subset, fraction, cfg.scratch, false, seed), {
+              asRow(await supervised(o, task, subset, fraction, cfg.scratch, false, seed), {
                 ...base,
                 method: "scratch",
                 pretrainEpoch: 0,
@@ -178,7 +178,7 @@ export function runEvalSuite(o: EvalSuiteOptions): EvalRow[] {
 }
 
 /** Fine-tune (pretrained) or from-scratch training of encoder + fresh head on one labelled subset. */
-function supervised(
+async function supervised(
   o: EvalSuiteOptions,
   task: LabelledTask,
   subset: { images: Tensor; labels: Int32Array },
@@ -186,7 +186,7 @@ function supervised(
   ft: FinetuneConfig,
   pretrained: boolean,
   seed: number,
-): SupervisedResult {
+): Promise<SupervisedResult> {
   manualSeed(deriveSeed(o.seed, 0xe11c)); // same random init for the scratch encoder as the probe baseline
   const enc = o.makeEncoder();
   let proj: Sequential | null = null;
@@ -203,7 +203,7 @@ function supervised(
   manualSeed(deriveSeed(seed, pretrained ? 1 : 2));
   const model = new EncoderClassifier(enc, task.classNames.length, proj, projWidth);
   try {
-    return trainNetwork(
+    return await trainNetwork(
       model,
       new Map(model.fc.namedParameters().map(([k, v]) => [`fc.${k}`, v])),
       subset,

@@ -137,7 +137,7 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
     // and eval-mode, so it changes no state and the run stays identical to one without it.
     let initialKnnAccuracy: number | undefined;
     if (startEpoch === 0 && mon && cfg.monitor.knn)
-      initialKnnAccuracy = monitorEpoch(model.encoder, mon, undefined, cfg, 0).knnAccuracy;
+      initialKnnAccuracy = (await monitorEpoch(model.encoder, mon, undefined, cfg, 0)).knnAccuracy;
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       const t0 = now();
       manualSeed(deriveSeed(o.seed, epoch, 0x5eed));
@@ -173,6 +173,7 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
           return { l, acc, keepZ: isLast ? ([z1.detach(), z2.detach()] as [Tensor, Tensor]) : undefined };
         });
         lossSum += out.l;
+        if (b % 4 === 3) await new Promise((r) => setImmediate(r)); // signals get through mid-epoch
         accSum += out.acc;
         if (out.keepZ) last = out.keepZ;
       }
@@ -192,7 +193,7 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
         last[1].dispose();
       }
       if (mon && probe && ((epoch + 1) % cfg.monitor.every === 0 || epoch + 1 === cfg.epochs))
-        Object.assign(rec, monitorEpoch(model.encoder, mon, probe, cfg, deriveSeed(o.seed, epoch, 0x9b0e)));
+        Object.assign(rec, await monitorEpoch(model.encoder, mon, probe, cfg, deriveSeed(o.seed, epoch, 0x9b0e)));
       rec.warnings = contrastiveWarnings([...history.map((h) => h.loss), rec.loss], B, rec.stats, {
         epochsBeforeLossCheck: Math.max(2, Math.ceil(cfg.warmupEpochs) + 1), // LR is still small in warmup
       });
@@ -221,14 +222,14 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
  * across epochs (google's lineareval_while_pretraining, on stop-gradient features) and get one short
  * round of training per monitored epoch on the labelled bank.
  */
-function monitorEpoch(
+async function monitorEpoch(
   encoder: Encoder,
   mon: MonitorData,
   probe: Linear | undefined,
   cfg: PretrainConfig,
   seed: number,
-) {
-  return tidy(() => {
+): Promise<{ knnAccuracy?: number; onlineProbeAccuracy?: number }> {
+  return tidy(async () => {
     const bank = extractFeatures(encoder, mon.bank.images);
     const query = extractFeatures(encoder, mon.query.images);
     const out: { knnAccuracy?: number; onlineProbeAccuracy?: number } = {};
@@ -243,7 +244,7 @@ function monitorEpoch(
         cfg.monitor.knnTemperature,
       );
     if (cfg.monitor.onlineProbe && probe) {
-      const r = linearProbe(bank, mon.bank.labels, query, mon.query.labels, mon.numClasses, {
+      const r = await linearProbe(bank, mon.bank.labels, query, mon.query.labels, mon.numClasses, {
         epochs: 3,
         batchSize: 128,
         lr: 0.05,

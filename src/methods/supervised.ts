@@ -105,14 +105,14 @@ function evaluate(
 }
 
 /** The training loop shared by every supervised evaluation. `x` rows are inputs for `prep`. */
-function fit(
+async function fit(
   c: Classifier,
   train: { x: Tensor; y: Int32Array },
   val: { x: Tensor; y: Int32Array },
   numClasses: number,
   o: SupervisedOptions,
   prep: (t: Tensor) => Tensor,
-): SupervisedResult {
+): Promise<SupervisedResult> {
   const opt = new SGD([...c.trainable], {
     lr: o.lr,
     momentum: o.momentum ?? 0.9,
@@ -145,8 +145,9 @@ function fit(
       let lossSum = 0;
       let gradNorm = 0;
       let lr = 0;
-      batches.forEach((idx, b) => {
-        if (idx.length < 2 && batches.length > 1) return; // a 1-sample batch breaks batch norm
+      for (let b = 0; b < batches.length; b++) {
+        const idx = batches[b]!;
+        if (idx.length < 2 && batches.length > 1) continue; // a 1-sample batch breaks batch norm
         const step = epoch * stepsPerEpoch + b;
         lr = cosineLr(o.lr, step, total);
         if (b === 0) assertLrPositive(lr, `epoch ${epoch + 1}`);
@@ -165,11 +166,12 @@ function fit(
           return v;
         });
         lossSum += loss * idx.length;
-      });
+      }
       last = evaluate(c, val.x, val.y, numClasses, evalBs, prep);
       const rec: EpochRecord = { epoch: epoch + 1, loss: lossSum / n, lr, gradNorm, val: last };
       history.push(rec);
       o.onEpoch?.(rec);
+      await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) and timers through
       if (o.guards ?? true) {
         const stuck = lossStuck(
           history.map((h) => h.loss),
@@ -198,14 +200,14 @@ function fit(
  * Trains a whole network (fine-tune or from scratch) on uint8 images. `model` maps [0,1] float
  * images to logits; `head` names the fresh classifier's parameters (checked to be in the optimiser).
  */
-export function trainNetwork(
+export async function trainNetwork(
   model: Module,
   head: Map<string, Tensor>,
   train: { images: Tensor; labels: Int32Array },
   val: { images: Tensor; labels: Int32Array },
   numClasses: number,
   o: SupervisedOptions,
-): SupervisedResult {
+): Promise<SupervisedResult> {
   const c: Classifier = {
     module: model,
     logits: (x) => model.call(x) as Tensor,
@@ -220,14 +222,14 @@ export function trainNetwork(
  * standardised with the training set's mean/std — a BN without affine parameters in front of the
  * linear layer, which the probe protocol needs to be insensitive to the feature scale (mmselfsup#11).
  */
-export function linearProbe(
+export async function linearProbe(
   trainFeatures: Tensor,
   trainLabels: Int32Array,
   valFeatures: Tensor,
   valLabels: Int32Array,
   numClasses: number,
   o: SupervisedOptions,
-): SupervisedResult {
+): Promise<SupervisedResult> {
   const [mean, std] = tidy(() => {
     const m = trainFeatures.mean([0], true);
     const s = trainFeatures.std([0], { keepdim: true }).add(1e-6);
@@ -243,7 +245,7 @@ export function linearProbe(
       head: new Map(fc.namedParameters()),
     };
     const std_ = (t: Tensor) => tidy(() => t.sub(mean).div(std));
-    return fit(
+    return await fit(
       c,
       { x: trainFeatures, y: trainLabels },
       { x: valFeatures, y: valLabels },

@@ -50,10 +50,17 @@ export async function runSimclrDemo(o: SimclrDemoOptions): Promise<SimclrStudyRe
   const log = o.log ?? ((m: string) => console.log(m));
   const budget = o.budgetSeconds ?? 210;
   const file = resolve(new URL("../../configs/simclr-faces-synthetic.yaml", import.meta.url).pathname);
-  // The recipe as is, with the evaluation trimmed to fit a demo: 600 validation faces, 8 fine-tuning epochs.
+  // The recipe with the evaluation trimmed to fit a demo and moved to the semi-supervised regime SimCLR
+  // is for: 10% of the 30% fine-tuning split (~70 labelled faces per task), 600 validation faces.
   const base = loadConfig(SimclrConfigSchema, {
     file,
-    sets: ["name=simclr-demo-faces", "data.evalLimit=600", "evaluate.finetune.epochs=8", "evaluate.scratch.epochs=8"],
+    sets: [
+      "name=simclr-demo-faces",
+      "data.evalLimit=600",
+      "evaluate.labelFractions=[0.1]",
+      "evaluate.finetune.epochs=20",
+      "evaluate.scratch.epochs=20",
+    ],
   });
   const step = timeStep(base);
   const stepsPerEpoch = Math.floor(base.data.syntheticCount / base.pretrain.batchSize);

@@ -103,9 +103,9 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
     let initialKnn: number | undefined;
     const makeEncoder = () => buildEncoder(cfg, data.channels);
     const evaluate = (pretrainEpoch: number) =>
-      tidy(() => {
+      tidy(async () => {
         const state = model.stateDict();
-        const out = runEvalSuite({
+        const out = await runEvalSuite({
           makeEncoder,
           makeHead: buildHead(cfg),
           pretrained: state,
@@ -153,7 +153,7 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
           resume: o.resumeFrom !== undefined,
           stopAfterEpoch: o.stopAfterEpoch,
           warn: (m) => log(`WARNING ${m}`),
-          onEpoch: (h) => {
+          onEpoch: async (h) => {
             run.logAll(
               {
                 "pretrain/loss": h.loss,
@@ -176,7 +176,7 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
             );
             if (cfg.pretrain.evalAt.includes(h.epoch) && h.epoch < cfg.pretrain.epochs) {
               log(`evaluating the encoder at pretraining epoch ${h.epoch}`);
-              evaluate(h.epoch);
+              await evaluate(h.epoch);
             }
           },
         });
@@ -201,7 +201,7 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
         }
       }
       log(`evaluating the final encoder (pretraining epoch ${pretrainEpoch})`);
-      evaluate(pretrainEpoch);
+      await evaluate(pretrainEpoch);
       pretrainCharts(run, history, cfg.pretrain.batchSize, initialKnn);
       evalCharts(run, rows, data.tasks);
       const summary = summaryOf(cfg, history, rows, {

@@ -22,7 +22,7 @@ test("labelled subsets are class-stratified: every class present, shares kept", 
   assert.notDeepEqual(labelledSubset(labels, 0.1, 7), labelledSubset(labels, 0.1, 8));
 });
 
-test("the evaluation suite runs all four methods side by side, also from the first projection layer", () => {
+test("the evaluation suite runs all four methods side by side, also from the first projection layer", async () => {
   const start = liveTensors();
   const train = stripes(96, 12, 1);
   const val = stripes(48, 12, 2);
@@ -37,7 +37,7 @@ test("the evaluation suite runs all four methods side by side, also from the fir
     scratch: { epochs: 2, guards: false },
   });
   const epochs: string[] = [];
-  const rows = runEvalSuite({
+  const rows = await runEvalSuite({
     makeEncoder: () => new TinyEncoder(1, 8),
     makeHead: (d) => new ProjectionHead(d, { layers: 3, hidden: 16, out: 8 }),
     pretrained,

@@ -88,14 +88,14 @@ test("representation monitors: healthy random embeddings vs a constructed collap
   assert.equal(liveTensors(), start);
 });
 
-test("linear probe guard stops on uninformative features with imbalanced labels (one-class collapse)", () => {
+test("linear probe guard stops on uninformative features with imbalanced labels (one-class collapse)", async () => {
   const start = liveTensors();
   // Constant features carry no information: the best a classifier can do is predict the majority
   // class, the seed's gender picture. The guard must stop and say so.
   const n = 200;
   const y = Int32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0));
   const feats = tidy(() => ones([n, 8]).add(randn([n, 8]).mul(1e-7)));
-  const r = linearProbe(feats, y, feats, y, 2, { epochs: 20, batchSize: 50, lr: 0.5, weightDecay: 0, seed: 3 });
+  const r = await linearProbe(feats, y, feats, y, 2, { epochs: 20, batchSize: 50, lr: 0.5, weightDecay: 0, seed: 3 });
   feats.dispose();
   assert.ok(r.failure, "expected a failure");
   assert.ok(["prediction-collapse", "loss-stuck"].includes(r.failure.kind), r.failure.kind);
@@ -104,17 +104,23 @@ test("linear probe guard stops on uninformative features with imbalanced labels 
   assert.equal(liveTensors(), start);
 });
 
-test("linear probe learns separable features; a tiny LR is reported as a stuck loss", () => {
+test("linear probe learns separable features; a tiny LR is reported as a stuck loss", async () => {
   const start = liveTensors();
   manualSeed(4);
   const n = 300;
   const y = Int32Array.from({ length: n }, (_, i) => i % 3);
   const feats = tidy(() => randn([n, 6]).add(tensor(Array.from(y, (c) => [c * 3, -c * 2, 0, 0, 0, 0]))));
-  const ok = linearProbe(feats, y, feats, y, 3, { epochs: 10, batchSize: 64, lr: 0.1, weightDecay: 0, seed: 1 });
+  const ok = await linearProbe(feats, y, feats, y, 3, { epochs: 10, batchSize: 64, lr: 0.1, weightDecay: 0, seed: 1 });
   assert.equal(ok.failure, undefined);
   assert.ok(ok.final.accuracy > 0.9, `accuracy ${ok.final.accuracy}`);
   assert.ok(ok.history[0]!.loss > ok.history.at(-1)!.loss);
-  const stuck = linearProbe(feats, y, feats, y, 3, { epochs: 10, batchSize: 64, lr: 1e-9, weightDecay: 0, seed: 1 });
+  const stuck = await linearProbe(feats, y, feats, y, 3, {
+    epochs: 10,
+    batchSize: 64,
+    lr: 1e-9,
+    weightDecay: 0,
+    seed: 1,
+  });
   assert.equal(stuck.failure?.kind, "loss-stuck");
   assert.ok(stuck.failure.message.includes("optimizer"));
   feats.dispose();

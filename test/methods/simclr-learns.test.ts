@@ -17,23 +17,25 @@ test("a short seeded SimCLR pretraining beats random init on linear probe and kN
   const train = colourStripes(512, 16, 1);
   const heldOut = colourStripes(256, 16, 2);
   const score = (enc: TinyEncoder) =>
-    tidy(() => {
+    tidy(async () => {
       const a = extractFeatures(enc, train.images);
       const b = extractFeatures(enc, heldOut.images);
       const knn = knnAccuracy(a, labelTensor(train.labels), b, labelTensor(heldOut.labels), 4, 20, 0.1);
-      const probe = linearProbe(a, train.labels, b, heldOut.labels, 4, {
-        epochs: 30,
-        batchSize: 64,
-        lr: 0.05,
-        weightDecay: 0,
-        seed: 1,
-        guards: false,
-      }).final.accuracy;
+      const probe = (
+        await linearProbe(a, train.labels, b, heldOut.labels, 4, {
+          epochs: 30,
+          batchSize: 64,
+          lr: 0.05,
+          weightDecay: 0,
+          seed: 1,
+          guards: false,
+        })
+      ).final.accuracy;
       return { knn, probe };
     });
   manualSeed(3);
   const enc = new TinyEncoder(3, 16);
-  const random = score(enc);
+  const random = await score(enc);
   const model = simclrModel(enc, { layers: 2, hidden: 64, out: 32 });
   // AdamW: in a run this short (64 steps) LARS's trust ratio (η = 0.001) moves the weights too little.
   const cfg = PretrainSchema.parse({
@@ -58,7 +60,7 @@ test("a short seeded SimCLR pretraining beats random init on linear probe and kN
     r.history.at(-1)!.loss < r.history[0]!.loss - 0.3,
     `loss ${r.history[0]!.loss} → ${r.history.at(-1)!.loss}`,
   );
-  const trained = score(enc);
+  const trained = await score(enc);
   model.dispose();
   train.images.dispose();
   heldOut.images.dispose();
