@@ -69,7 +69,7 @@ const asRow = (
   balancedAccuracy: r.final.balancedAccuracy,
   perClassRecall: r.final.perClassRecall,
   confusion: r.final.confusion,
-  epochs: r.history.length,
+  epochs: r.history.at(-1)?.epoch ?? 0,
   ...(r.failure && { failure: r.failure }),
   history: r.history.map((h) => ({
     epoch: h.epoch,
@@ -211,6 +211,7 @@ async function supervised(
       task.classNames.length,
       {
         epochs: ft.epochs,
+        minSteps: ft.minSteps,
         batchSize: ft.batchSize,
         lr: scaledLr(ft.lr, ft.batchSize, "linear"),
         weightDecay: ft.weightDecay,

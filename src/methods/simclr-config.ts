@@ -108,6 +108,8 @@ export const LinearProbeSchema = z.object({
 export const FinetuneSchema = z.object({
   enabled: z.boolean().default(true),
   epochs: z.number().int().min(1).default(30),
+  /** at least this many steps: small fractions get more epochs (paper B.5: 60 epochs at 1%, 30 at 10%) */
+  minSteps: z.number().int().min(0).default(0),
   batchSize: z.number().int().min(2).default(128),
   /** base LR per 256 images (paper B.5: 0.05·B/256, Nesterov, no weight decay, no warmup) */
   lr: z.number().gt(0).default(0.05),
