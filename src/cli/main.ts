@@ -6,6 +6,7 @@ const commands = [
   "bias-study",
   "data",
   "demo",
+  "launch",
   "report",
   "serve",
   "simclr",

@@ -1,0 +1,21 @@
+// facelab/torch/distributed: multi-process data-parallel training on c10d (issue 7).
+export { type DdpOptions, DistributedDataParallel, type HasParameters, makeBuckets } from "./ddp.js";
+export { allGatherCat, allGatherWithGrad, type GatherOptions } from "./gather.js";
+export { globalMean, isMainProcess, type MetricOp, rankZeroLog, rankZeroOnly, reduceMetrics } from "./helpers.js";
+export {
+  type Backend,
+  destroyProcessGroup,
+  getDefaultGroup,
+  getLocalRank,
+  getRank,
+  getWorldSize,
+  type InitOptions,
+  initProcessGroup,
+  isInitialized,
+  isLaunched,
+  newGroup,
+  ProcessGroup,
+  type ReduceOp,
+  resolveGroup,
+} from "./process-group.js";
+export { DistributedSampler, type SamplerOptions } from "./sampler.js";
