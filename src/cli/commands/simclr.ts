@@ -46,7 +46,7 @@ export function register(program: Command): void {
   cmd
     .command("run")
     .description("pretrain, then linear probe / fine-tune / from-scratch side by side (recipe name or YAML)")
-    .argument("<config>", "recipe (simclr-fmnist, simclr-cifar10, simclr-faces, simclr-faces-synthetic) or YAML file")
+    .argument("[config]", "recipe (simclr-fmnist, simclr-cifar10, simclr-faces, simclr-faces-synthetic) or YAML file")
     .option("--set <key=value>", "override a config value (repeatable), e.g. --set pretrain.epochs=5", collect, [])
     .option("--runs <dir>", "runs root", "runs")
     .option("--resume <runDir>", "continue a killed run from its latest checkpoint (new run dir, same results)")
@@ -54,10 +54,12 @@ export function register(program: Command): void {
     .option("--no-report", "skip writing report.html")
     .action(
       async (
-        config: string,
+        config: string | undefined,
         o: { set: string[]; runs: string; resume?: string; stopAfter?: string; report: boolean },
       ) => {
-        const file = o.resume ? join(o.resume, "config.yaml") : configPath(config);
+        if (!config && !o.resume)
+          throw new Error("simclr run needs a recipe name or config file (or --resume <runDir>)");
+        const file = o.resume ? join(o.resume, "config.yaml") : configPath(config!);
         if (o.resume && !existsSync(file)) throw new Error(`--resume ${o.resume}: no config.yaml there`);
         const cfg = loadConfig(SimclrConfigSchema, { file, sets: o.set });
         const stopAfterEpoch = o.stopAfter === undefined ? undefined : Number(o.stopAfter);
