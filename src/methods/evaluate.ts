@@ -140,13 +140,29 @@ export async function runEvalSuite(o: EvalSuiteOptions): Promise<EvalRow[]> {
             lr: scaledLr(lp.lr, lp.batchSize, "linear"),
             weightDecay: lp.weightDecay,
             seed,
-            onEpoch: (r: EpochRecord) => o.onEpoch?.(task.name, "linear-probe", fraction, r),
           };
-          const probe = (f: readonly [Tensor, Tensor]) =>
-            tidy(async () => linearProbe(take(f[0], idx), labels, f[1], task.val.labels, C, probeOpts));
-          push(asRow(await probe(feats.pre), { ...base, method: "linear-probe", pretrainEpoch: o.pretrainEpoch }));
+          const probe = (f: readonly [Tensor, Tensor], method: EvalMethod) =>
+            tidy(async () =>
+              linearProbe(take(f[0], idx), labels, f[1], task.val.labels, C, {
+                ...probeOpts,
+                onEpoch: (r: EpochRecord) => o.onEpoch?.(task.name, method, fraction, r),
+              }),
+            );
+          push(
+            asRow(await probe(feats.pre, "linear-probe"), {
+              ...base,
+              method: "linear-probe",
+              pretrainEpoch: o.pretrainEpoch,
+            }),
+          );
           if (feats.rnd)
-            push(asRow(await probe(feats.rnd), { ...base, method: "linear-probe-random-init", pretrainEpoch: 0 }));
+            push(
+              asRow(await probe(feats.rnd, "linear-probe-random-init"), {
+                ...base,
+                method: "linear-probe-random-init",
+                pretrainEpoch: 0,
+              }),
+            );
         }
         const subset = tidy(() => ({ images: keep(take(task.train.images, idx)), labels }));
         try {

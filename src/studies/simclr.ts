@@ -102,6 +102,7 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
     let history: PretrainEpoch[] = [];
     let initialKnn: number | undefined;
     const makeEncoder = () => buildEncoder(cfg, data.channels);
+    // Tags without "loss"/"acc": the report's automatic charts are for pretraining; evalCharts draws these.
     const evaluate = (pretrainEpoch: number) =>
       tidy(async () => {
         const state = model.stateDict();
@@ -117,8 +118,8 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
           onEpoch: (task, method, fraction, r) =>
             run.logAll(
               {
-                [`eval/${task}/${method}/${fraction}/@${pretrainEpoch}/train_loss`]: r.loss,
-                [`eval/${task}/${method}/${fraction}/@${pretrainEpoch}/val_acc`]: r.val.accuracy,
+                [`eval/${task}/${method}/${fraction}/@${pretrainEpoch}/train_xent`]: r.loss,
+                [`eval/${task}/${method}/${fraction}/@${pretrainEpoch}/val_top1`]: r.val.accuracy,
               },
               { step: r.epoch, epoch: r.epoch },
             ),
