@@ -3,9 +3,11 @@
 //
 // Threading (reference/libtorch-binding-and-ts-ecosystem.md §1.6, §2.4): a collective is *issued*
 // on the JS thread, so every rank enqueues its collectives in program order, and *runs* on the
-// process group's own worker threads. Its completion is delivered back through a per-call
-// ThreadSafeFunction that settles a Promise, so the event loop stays free (data prefetch) and no
-// libuv pool thread is parked in work->wait(). The work object holds the at::Tensors by value,
+// process group's own worker threads. A dedicated comm thread per group waits on the works in
+// issue order and delivers each completion through a per-call ThreadSafeFunction that settles a
+// Promise, so the event loop stays free (data prefetch) and no libuv pool thread is parked in
+// work->wait(). (Completion callbacks on the work's c10::ivalue::Future were tried first: a
+// collective's TSFN was intermittently released as null, aborting the process.) The work object holds the at::Tensors by value,
 // so a JS dispose() while a collective is in flight cannot free the storage.
 // Blocking setup (store connect, rendezvous, Gloo full-mesh connect) runs in an AsyncWorker.
 // Every error, timeouts included, comes back as a rejected Promise or a thrown TorchError.
@@ -14,6 +16,8 @@
 #include <torch/version.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -45,12 +49,42 @@ using PG = c10d::Backend;
 using PG = c10d::ProcessGroup;
 #endif
 
+struct Pending;
+
+// One comm thread per group waits on its works in issue order and hands each result to JS.
 struct Group {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<PG> pg;
   int rank = 0;
   int size = 1;
   std::chrono::milliseconds timeout{0};
+
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<std::pair<c10::intrusive_ptr<c10d::Work>, Pending*>> queue;
+  bool stopping = false;
+  std::thread comm;
+
+  void start() {
+    comm = std::thread([this] { loop(); });
+  }
+  void push(c10::intrusive_ptr<c10d::Work> w, Pending* p) {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      queue.emplace_back(std::move(w), p);
+    }
+    cv.notify_one();
+  }
+  void loop();
+  // Drains the queue, then ends the comm thread (called from the destroying thread).
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      stopping = true;
+    }
+    cv.notify_one();
+    if (comm.joinable()) comm.join();
+  }
 };
 
 // Leaked on purpose: a process group destroyed by a static destructor at exit would wait for
@@ -201,6 +235,7 @@ class InitWorker : public Napi::AsyncWorker {
       std::lock_guard<std::mutex> lock(groupsMutex);
       id = nextGroupId++;
       (*groups)[id] = group_;
+      group_->start();
     }
     deferred_.Resolve(Napi::Number::New(env, id));
   }
@@ -248,21 +283,41 @@ void settle(Napi::Env env, Napi::Function, Pending* p) {
 }
 
 // Returns a Promise settled when `work` completes; runs on the JS thread.
-Napi::Value whenDone(Napi::Env env, const std::string& op, c10::intrusive_ptr<c10d::Work> work,
+Napi::Value whenDone(Napi::Env env, Group& g, const std::string& op, c10::intrusive_ptr<c10d::Work> work,
                      std::vector<at::Tensor> outputs = {}, bool returnsTensors = false) {
   auto* p = new Pending(env, op);
   p->outputs = std::move(outputs);
   p->returnsTensors = returnsTensors;
   Napi::Promise promise = p->deferred.Promise();
   p->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "facelab." + op, 0, 1);
-  work->getFuture()->addCallback([p](c10::ivalue::Future& f) {
-    if (f.hasError()) p->error = describe(f.exception_ptr());
+  g.push(std::move(work), p);
+  return promise;
+}
+
+void Group::loop() {
+  for (;;) {
+    std::pair<c10::intrusive_ptr<c10d::Work>, Pending*> item;
+    {
+      std::unique_lock<std::mutex> lock(m);
+      cv.wait(lock, [this] { return stopping || !queue.empty(); });
+      if (queue.empty()) return;  // stopping and drained
+      item = std::move(queue.front());
+      queue.pop_front();
+    }
+    Pending* p = item.second;
+    try {
+      // Gloo enforces `timeout` on every transfer itself and reports which peer failed; the
+      // wait's own limit is only a backstop, so it is longer.
+      item.first->wait(timeout * 2);
+    } catch (...) {
+      p->error = describe(std::current_exception());
+    }
+    item.first.reset();
     // Copy the handle first: once the call is queued the JS thread may settle and free p.
     Napi::ThreadSafeFunction tsfn = p->tsfn;
     tsfn.NonBlockingCall(p, settle);
     tsfn.Release();
-  });
-  return promise;
+  }
 }
 
 at::Tensor commTensor(Napi::Env env, const Napi::Value& v, const char* op) {
@@ -317,7 +372,7 @@ static Napi::Value DistAllreduce(const Napi::CallbackInfo& info) {
     std::vector<at::Tensor> ts{commTensor(env, info[1], "allreduce")};
     c10d::AllreduceOptions opts;
     opts.reduceOp = reduceOp(env, info[2].As<Napi::String>().Utf8Value());
-    return whenDone(env, "allreduce", g->pg->allreduce(ts, opts));
+    return whenDone(env, *g, "allreduce", g->pg->allreduce(ts, opts));
   })
 }
 
@@ -328,7 +383,7 @@ static Napi::Value DistBroadcast(const Napi::CallbackInfo& info) {
     std::vector<at::Tensor> ts{commTensor(env, info[1], "broadcast")};
     c10d::BroadcastOptions opts;
     opts.rootRank = info[2].As<Napi::Number>().Int32Value();
-    return whenDone(env, "broadcast", g->pg->broadcast(ts, opts));
+    return whenDone(env, *g, "broadcast", g->pg->broadcast(ts, opts));
   })
 }
 
@@ -341,7 +396,7 @@ static Napi::Value DistAllgather(const Napi::CallbackInfo& info) {
     std::vector<std::vector<at::Tensor>> out(1);
     for (int r = 0; r < g->size; r++) out[0].push_back(at::empty_like(in[0], at::MemoryFormat::Contiguous));
     auto work = g->pg->allgather(out, in);
-    return whenDone(env, "allgather", work, out[0], true);
+    return whenDone(env, *g, "allgather", work, out[0], true);
   })
 }
 
@@ -349,7 +404,7 @@ static Napi::Value DistBarrier(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   FACELAB_GUARD(env, {
     auto g = groupOf(env, info[0]);
-    return whenDone(env, "barrier", g->pg->barrier());
+    return whenDone(env, *g, "barrier", g->pg->barrier());
   })
 }
 
@@ -391,6 +446,7 @@ static Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
     auto tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "facelab.destroy", 0, 1);
     auto* d = new Napi::Promise::Deferred(deferred);
     std::thread([g = std::move(g), tsfn, d]() mutable {
+      g->stop();
       g.reset();
       tsfn.NonBlockingCall(d, [](Napi::Env env, Napi::Function, Napi::Promise::Deferred* d) {
         if (static_cast<napi_env>(env) != nullptr) d->Resolve(env.Undefined());
