@@ -25,6 +25,8 @@ const tiny = [
   "evaluate.scratch.epochs=2",
   "evaluate.finetune.guards=false",
   "evaluate.scratch.guards=false",
+  "evaluate.finetune.minSteps=0",
+  "evaluate.scratch.minSteps=0",
 ];
 
 test("every SimCLR recipe in configs/ parses with the schema", () => {
