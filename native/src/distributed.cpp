@@ -15,6 +15,7 @@
 #include <torch/csrc/autograd/variable.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -160,7 +161,9 @@ std::shared_ptr<Group> createGroup(const InitOptions& o) {
     so.isServer = o.isMaster;
     so.numWorkers = o.size;
     so.waitWorkers = false;  // rendezvous() below waits, and names who is missing
-    so.timeout = o.timeout;
+    // c10d 1.13 counts the connect timeout in whole seconds: under 1 s even rank 0's own client
+    // gives up at once ("timed out after 0s"). The rendezvous below keeps the exact timeout.
+    so.timeout = std::max(o.timeout, std::chrono::milliseconds(1000));
     try {
       g->store = c10::make_intrusive<c10d::TCPStore>(o.host, so);
     } catch (...) {

@@ -188,7 +188,6 @@ export function register(program: Command): void {
     .option("--master-port <port>", "port of the rendezvous store on node 0", (v) => Number(v), 29500)
     .option("--timeout <seconds>", "rendezvous and collective timeout (default 1800, as in c10d)", (v) => Number(v))
     .argument("<command...>", "after --: a facelab command with its options, or a .ts/.js script with its arguments")
-    .passThroughOptions()
     .action(async (command: string[], opts) => {
       const code = await launch({
         nproc: opts.nproc,
