@@ -24,3 +24,14 @@ test("all-reduce, broadcast, all-gather, reduce-scatter and barrier across 2 pro
     assert.equal(o.leaked, 0);
   }
 });
+
+test("DistributedDataParallel.wrap gives every rank rank 0's parameters and buffers of an nn.Module", async () => {
+  const ranks = await runRanks("module.ts", 2);
+  for (const r of ranks) assert.equal(r.code, 0, `rank ${r.rank} failed:\n${r.stderr}`);
+  const [a, b] = ranks.map((r) => r.result as { params: number[][]; buffers: number[][] });
+  assert.deepEqual(b?.params, a?.params);
+  assert.deepEqual(b?.buffers, a?.buffers);
+  // rank 0 filled its float buffers (running mean/var) with 1, rank 1 with 2
+  assert.deepEqual(b?.buffers[0], [1, 1]);
+  assert.equal(a?.params.length, 4); // Linear weight, bias; BatchNorm weight, bias
+});
