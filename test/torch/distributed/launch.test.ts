@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { launch } from "../../../src/cli/commands/launch.js";
 import { initProcessGroup } from "../../../src/torch/distributed/index.js";
 import { TorchError } from "../../../src/torch/index.js";
-import { freePort, here } from "./fixtures/spawn.js";
+import { freePort, here, runRanks } from "./fixtures/spawn.js";
 
 function capture() {
   const lines: string[] = [];
@@ -91,4 +91,12 @@ test("options are validated before anything is started", async () => {
   await assert.rejects(initProcessGroup({ backend: "mpi" as "gloo" }), /backend must be "gloo" or "nccl"/);
   assert.throws(() => launch({ nproc: 0, command: ["x.ts"] }), /--nproc must be an integer in \[1, 1024\], got 0/);
   assert.throws(() => launch({ nproc: 1, command: [] }), /give the command to run after --/);
+});
+
+test("a peer that exits makes the next collective reject with a TorchError; the process lives on", async () => {
+  const [r0] = await runRanks("peer-exits.ts", 2, { FACELAB_DIST_TIMEOUT_MS: "5000" });
+  assert.equal(r0?.code, 0, r0?.stderr);
+  const { error, after } = r0?.result as { error: string; after: number };
+  assert.match(error, /^TorchError: allreduce: .*(closed by peer|reset by peer|Timed out)/);
+  assert.equal(after, 6);
 });
