@@ -8,7 +8,9 @@ import { runRanks } from "./fixtures/spawn.js";
 
 function close(a: number[], b: number[], tol: number, what: string) {
   assert.equal(a.length, b.length, what);
-  a.forEach((v, i) => assert.ok(Math.abs(v - (b[i] as number)) <= tol, `${what}[${i}]: ${v} vs ${b[i]}`));
+  a.forEach((v, i) => {
+    assert.ok(Math.abs(v - (b[i] as number)) <= tol, `${what}[${i}]: ${v} vs ${b[i]}`);
+  });
 }
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
 
@@ -28,7 +30,9 @@ test("SGD steps with global batch 8 over 2 workers match one process with batch 
   }
   for (const { rank, result } of ranks) {
     const got = (result as { params: number[][] }).params;
-    got.forEach((p, i) => close(p, params[i]?.toNumbers() ?? [], 1e-5, `rank ${rank} param ${i}`));
+    got.forEach((p, i) => {
+      close(p, params[i]?.toNumbers() ?? [], 1e-5, `rank ${rank} param ${i}`);
+    });
     // and training moved them (the comparison is not between two untouched copies)
     assert.ok(Math.abs((got[0]?.[0] ?? 0) - (initial[0]?.[0] ?? 0)) > 1e-3);
   }
@@ -66,7 +70,7 @@ test("without summing the gathered gradient the cross-worker negative terms are 
   const { x1, x2, w } = contrastiveData();
   tidy(() => ntXent(x1.matmul(w.t()), x2.matmul(w.t()), { temperature: 0.5 }).backward());
   const grad = tidy(() => flat(w.grad?.toArray()));
-  const got = flat((ranks[0]?.result as { grad: unknown }).grad);
+  const got = flat((ranks[0]?.result as { grad: unknown } | undefined)?.grad);
   const maxDiff = Math.max(...got.map((v, i) => Math.abs(v - (grad[i] as number))));
   assert.ok(maxDiff > 1e-3, `expected a visible difference, max |Δ| = ${maxDiff}`);
   for (const t of [x1, x2, w]) t.dispose();

@@ -96,7 +96,7 @@ test("options are validated before anything is started", async () => {
 test("a peer that exits makes the next collective reject with a TorchError; the process lives on", async () => {
   const [r0] = await runRanks("peer-exits.ts", 2, { FACELAB_DIST_TIMEOUT_MS: "5000" });
   assert.equal(r0?.code, 0, r0?.stderr);
-  const { error, after } = r0?.result as { error: string; after: number };
+  const { error, after } = (r0?.result ?? {}) as { error: string; after: number };
   assert.match(error, /^TorchError: allreduce: .*(closed by peer|reset by peer|Timed out)/);
   assert.equal(after, 6);
 });
