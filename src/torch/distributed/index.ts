@@ -19,3 +19,4 @@ export {
   resolveGroup,
 } from "./process-group.js";
 export { DistributedSampler, type SamplerOptions } from "./sampler.js";
+export { type SyncBatchNormOptions, syncBatchNorm } from "./sync-batchnorm.js";
