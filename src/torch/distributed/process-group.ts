@@ -37,7 +37,7 @@ export interface InitOptions {
   masterAddr?: string;
   /** Port of rank 0's TCPStore (MASTER_PORT, default 29500 as in torch.distributed). */
   masterPort?: number;
-  /** File rendezvous instead of TCP (a path every rank can reach, e.g. on a shared filesystem). */
+  /** File rendezvous instead of TCP (FACELAB_INIT_FILE; a path every rank can reach, e.g. on a shared filesystem). */
   initFile?: string;
   /** Rendezvous and per-collective timeout (FACELAB_DIST_TIMEOUT_MS, default 30 min like c10d). */
   timeoutMs?: number;
@@ -204,8 +204,9 @@ export async function newGroup(o: InitOptions = {}): Promise<ProcessGroup> {
   if (!(timeoutMs > 0)) throw new TorchError(`timeoutMs must be positive, got ${timeoutMs}`, "ValueError");
   const iface = o.interface ?? process.env.GLOO_SOCKET_IFNAME;
   const hostname = o.hostname ?? (iface ? undefined : isLoopback(masterAddr) ? "127.0.0.1" : undefined);
-  const store = o.initFile
-    ? { type: "file", path: o.initFile }
+  const initFile = o.initFile ?? process.env.FACELAB_INIT_FILE;
+  const store = initFile
+    ? { type: "file", path: initFile }
     : { type: "tcp", host: masterAddr, port: masterPort, isMaster: rank === 0 };
   try {
     const id = await dist().distInit({

@@ -1,5 +1,7 @@
 // facelab launch (src/cli/commands/launch.ts) and rendezvous failures: clear errors, no hangs.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { launch } from "../../../src/cli/commands/launch.js";
@@ -99,4 +101,24 @@ test("a peer that exits makes the next collective reject with a TorchError; the 
   const { error, after } = (r0?.result ?? {}) as { error: string; after: number };
   assert.match(error, /^TorchError: allreduce: .*(closed by peer|reset by peer|Timed out)/);
   assert.equal(after, 6);
+});
+
+test("file rendezvous (FileStore) works in place of the TCP store", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "facelab-dist-"));
+  const out = capture();
+  const err = capture();
+  try {
+    const code = await launch({
+      nproc: 2,
+      masterPort: 1, // never used: the file store replaces the TCP store
+      command: [join(here, "ok.ts")],
+      env: { FACELAB_THREADS: "1", FACELAB_INIT_FILE: join(dir, "store") },
+      out: out.sink,
+      err: err.sink,
+    });
+    assert.equal(code, 0, err.lines.join("\n"));
+    assert.equal(out.lines.filter((l) => l.includes("sum=2")).length, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
