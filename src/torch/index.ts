@@ -19,3 +19,4 @@ export {
   unflattenOptimizerState,
 } from "./serialization.js";
 export { type Device, type NestedArray, Tensor, type TensorOrScalar } from "./tensor.js";
+export * as distributed from "./distributed/index.js";

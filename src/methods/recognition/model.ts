@@ -2,7 +2,7 @@
 // per SphereFace's appendix and insightface's iResNet head) → margin head (head.ts).
 import { type Device, nn, type Tensor } from "../../torch/index.js";
 import { type Backbone, type BackboneOptions, createBackbone } from "./backbones.js";
-import { type HeadOptions, MarginHead } from "./head.js";
+import { checkLossName, type HeadOptions, MarginHead } from "./head.js";
 
 export interface FaceRecOptions extends BackboneOptions {
   /** Embedding size (seed/insightface: 512). */
@@ -20,13 +20,20 @@ export class FaceRecNet extends nn.Module<[Tensor], Tensor> {
 
   constructor(readonly opts: FaceRecOptions) {
     super();
-    this.backbone = this.registerModule("backbone", createBackbone(opts));
-    this.embedding = this.registerModule("embedding", new nn.Linear(this.backbone.featureDim, opts.embeddingDim));
-    this.bn = this.registerModule("bn", new nn.BatchNorm1d(opts.embeddingDim));
-    this.head = this.registerModule(
-      "head",
-      new MarginHead(opts.loss, opts.embeddingDim, opts.numClasses, opts.lossParams),
-    );
+    // Parameters are kept out of scopes, so a constructor that throws half-way must free what it built.
+    try {
+      checkLossName(opts.loss);
+      this.backbone = this.registerModule("backbone", createBackbone(opts));
+      this.embedding = this.registerModule("embedding", new nn.Linear(this.backbone.featureDim, opts.embeddingDim));
+      this.bn = this.registerModule("bn", new nn.BatchNorm1d(opts.embeddingDim));
+      this.head = this.registerModule(
+        "head",
+        new MarginHead(opts.loss, opts.embeddingDim, opts.numClasses, opts.lossParams),
+      );
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
   }
 
   /** Images (N,C,H,W) float → embeddings (N,D). */

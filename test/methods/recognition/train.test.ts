@@ -55,11 +55,17 @@ for (const loss of ["softmax", "ring", "sphereface", "sphereface-r", "cosface", 
   });
 }
 
-test("unknown loss names are refused with the list of known ones", () => {
+test("unknown loss names are refused with the list of known ones, and nothing is leaked", () => {
+  const start = liveTensors();
   assert.throws(
     () => new FaceRecNet({ backbone: "convnet", embeddingDim: 4, numClasses: 3, loss: "triplet" }),
     /unknown loss "triplet": expected one of softmax, ring/,
   );
+  // A bad head option fails after the backbone exists: its parameters must be freed too.
+  assert.throws(() =>
+    new FaceRecNet({ backbone: "convnet", embeddingDim: 4, numClasses: 0, loss: "arcface" }),
+  );
+  assert.equal(liveTensors(), start);
 });
 
 test("a ResNet-18 backbone (CIFAR stem, width 8) plugs in under the embedding layer", async () => {
