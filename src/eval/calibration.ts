@@ -11,6 +11,7 @@ import {
   toLabels,
   toRows,
 } from "./arrays.js";
+import type { MetricFn } from "./groups.js";
 
 export interface ReliabilityBin {
   lo: number;

@@ -105,7 +105,8 @@ describe("ResNet", () => {
     // conv1.weight, fc.weight, layer4[1].conv2.weight, fc.bias (/usr/bin/python3, torch 1.13):
     // Same draws; the sums may differ in the last float32 bits with the thread count (reduction order).
     const want = [-0.6737563014030457, 0.8813121318817139, 6.769155502319336, 0.031099334359169006];
-    got.forEach((g, i) => assert.ok(Math.abs(g - want[i]!) <= 1e-5 * Math.max(1, Math.abs(want[i]!)), `sum ${i}: ${g} vs ${want[i]}`));
+    for (const [i, g] of got.entries())
+      assert.ok(Math.abs(g - want[i]!) <= 1e-5 * Math.max(1, Math.abs(want[i]!)), `sum ${i}: ${g} vs ${want[i]}`);
   });
 
   for (const [arch, cifar] of [

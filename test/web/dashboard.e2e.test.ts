@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // End-to-end: the dashboard in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
