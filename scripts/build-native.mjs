@@ -19,7 +19,8 @@ function fail(message) {
 function findTorch() {
   if (process.env.LIBTORCH) {
     const dir = join(process.env.LIBTORCH, "share", "cmake", "Torch");
-    if (!existsSync(dir)) fail(`LIBTORCH=${process.env.LIBTORCH} has no share/cmake/Torch; is it an unpacked libtorch zip?`);
+    if (!existsSync(dir))
+      fail(`LIBTORCH=${process.env.LIBTORCH} has no share/cmake/Torch; is it an unpacked libtorch zip?`);
     return { source: `LIBTORCH (${process.env.LIBTORCH})`, prefix: process.env.LIBTORCH };
   }
   if (process.env.LIBTORCH_USE_PYTORCH === "1") {
@@ -30,14 +31,17 @@ function findTorch() {
       }).trim();
       return { source: `pip torch via ${python}`, prefix };
     } catch {
-      fail(`LIBTORCH_USE_PYTORCH=1 but \`${python} -c "import torch"\` failed; install torch for that interpreter or set FACELAB_PYTHON`);
+      fail(
+        `LIBTORCH_USE_PYTORCH=1 but \`${python} -c "import torch"\` failed; install torch for that interpreter or set FACELAB_PYTHON`,
+      );
     }
   }
   const libDir = "/usr/lib";
   const triplets = existsSync(libDir) ? readdirSync(libDir).filter((d) => d.endsWith("-linux-gnu")) : [];
   for (const t of triplets) {
     const dir = join(libDir, t, "cmake", "Torch");
-    if (existsSync(join(dir, "TorchConfig.cmake"))) return { source: "Debian libtorch-dev", prefix: join(libDir, t, "cmake") };
+    if (existsSync(join(dir, "TorchConfig.cmake")))
+      return { source: "Debian libtorch-dev", prefix: join(libDir, t, "cmake") };
   }
   fail(
     "no LibTorch found. Install one of:\n" +
@@ -63,6 +67,10 @@ const args = [
 ];
 const res = spawnSync(process.execPath, args, {
   stdio: "inherit",
-  env: { ...process.env, FACELAB_TORCH_SOURCE: torch.source, npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" },
+  env: {
+    ...process.env,
+    FACELAB_TORCH_SOURCE: torch.source,
+    npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr",
+  },
 });
 if (res.status !== 0) fail(`cmake-js exited with ${res.status}`);

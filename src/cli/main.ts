@@ -2,16 +2,7 @@
 // exports `register(program)`; add new ones to the list below.
 import { Command } from "commander";
 
-const commands = [
-  "bias-study",
-  "data",
-  "demo",
-  "launch",
-  "report",
-  "serve",
-  "simclr",
-  "train",
-] as const;
+const commands = ["bias-study", "data", "demo", "launch", "report", "serve", "simclr", "train"] as const;
 
 const program = new Command("facelab")
   .description("Self-supervised and fairness-aware face classification research on LibTorch")

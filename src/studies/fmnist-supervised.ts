@@ -97,7 +97,12 @@ export async function runFmnistSupervised(o: FmnistSupervisedOptions): Promise<F
       run.log("test/accuracy", accuracy, { step, epoch });
       accCurve.push({ x: epoch, y: accuracy, series: "test" });
     }
-    run.chart({ kind: "loss", title: "ResNet-18 on Fashion-MNIST: training loss", data: lossCurve, yTitle: "cross-entropy (nats)" });
+    run.chart({
+      kind: "loss",
+      title: "ResNet-18 on Fashion-MNIST: training loss",
+      data: lossCurve,
+      yTitle: "cross-entropy (nats)",
+    });
     run.chart({ kind: "accuracy", title: "Test accuracy per epoch", data: accCurve });
     run.chart({ kind: "confusion", title: "Confusion matrix (test)", data: { classes, matrix } });
     run.finish({ test_accuracy: accuracy, train_images: train.count, test_images: test.count, epochs: cfg.epochs });

@@ -29,7 +29,11 @@ export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
 export const isGradEnabled = (): boolean => native.isGradEnabled();
 
 /** Backpropagates from several outputs at once (torch.autograd.backward). */
-export function backward(outputs: Tensor[], grads?: Tensor[], opts: { retainGraph?: boolean; createGraph?: boolean } = {}) {
+export function backward(
+  outputs: Tensor[],
+  grads?: Tensor[],
+  opts: { retainGraph?: boolean; createGraph?: boolean } = {},
+) {
   guarded(
     () =>
       native.backward(

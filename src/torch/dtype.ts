@@ -1,5 +1,15 @@
 // Data types and their LibTorch ScalarType codes (c10/core/ScalarType.h).
-export type DType = "uint8" | "int8" | "int16" | "int32" | "int64" | "float16" | "float32" | "float64" | "bool" | "bfloat16";
+export type DType =
+  | "uint8"
+  | "int8"
+  | "int16"
+  | "int32"
+  | "int64"
+  | "float16"
+  | "float32"
+  | "float64"
+  | "bool"
+  | "bfloat16";
 
 const codes: Record<DType, number> = {
   uint8: 0,
@@ -17,7 +27,8 @@ const names = new Map<number, DType>(Object.entries(codes).map(([k, v]) => [v, k
 
 export function dtypeCode(d: DType): number {
   const c = codes[d];
-  if (c === undefined) throw new TypeError(`unknown dtype '${String(d)}'; expected one of ${Object.keys(codes).join(", ")}`);
+  if (c === undefined)
+    throw new TypeError(`unknown dtype '${String(d)}'; expected one of ${Object.keys(codes).join(", ")}`);
   return c;
 }
 
@@ -27,7 +38,8 @@ export function dtypeName(code: number): DType {
   return n;
 }
 
-export const isFloating = (d: DType): boolean => d === "float16" || d === "float32" || d === "float64" || d === "bfloat16";
+export const isFloating = (d: DType): boolean =>
+  d === "float16" || d === "float32" || d === "float64" || d === "bfloat16";
 
 export type TypedArrayFor<D extends DType> = D extends "float32"
   ? Float32Array

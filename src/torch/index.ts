@@ -2,6 +2,7 @@
 export * from "./autograd.js";
 export * from "./creation.js";
 export { callOp, schemaOf } from "./dispatch.js";
+export * as distributed from "./distributed/index.js";
 export * from "./dtype.js";
 export { TorchError } from "./errors.js";
 export * as F from "./nn/functional.js";
@@ -19,4 +20,3 @@ export {
   unflattenOptimizerState,
 } from "./serialization.js";
 export { type Device, type NestedArray, Tensor, type TensorOrScalar } from "./tensor.js";
-export * as distributed from "./distributed/index.js";

@@ -1,5 +1,5 @@
 // Process-wide runtime: seeding, threads, build information, memory counters, CUDA.
-import { native, type NativeConfig } from "./native.js";
+import { type NativeConfig, native } from "./native.js";
 
 /** Seeds LibTorch's CPU (and CUDA) generators, like torch.manual_seed. */
 export function manualSeed(seed: number): void {

@@ -62,9 +62,7 @@ test("unknown loss names are refused with the list of known ones, and nothing is
     /unknown loss "triplet": expected one of softmax, ring/,
   );
   // A bad head option fails after the backbone exists: its parameters must be freed too.
-  assert.throws(() =>
-    new FaceRecNet({ backbone: "convnet", embeddingDim: 4, numClasses: 0, loss: "arcface" }),
-  );
+  assert.throws(() => new FaceRecNet({ backbone: "convnet", embeddingDim: 4, numClasses: 0, loss: "arcface" }));
   assert.equal(liveTensors(), start);
 });
 
