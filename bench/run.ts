@@ -2,11 +2,14 @@
 // processes, alternating which side goes first each round, with the same thread count on both.
 // Reports images/s (batch / median iteration time), ratio = facelab/PyTorch, and each side's peak
 // RSS. Flags: --json, --rounds N (2), --warmup N (2), --iters N (4), --threads N, --cases a,b,
-// --gc (facelab side runs a minor V8 GC after each step; see README.md).
+// --gc (facelab side runs a minor V8 GC after each step; see README.md), --no-extras (skip the
+// augmentation case — batched SimCLR views vs torchvision per image — and the 1-vs-2-process scaling case).
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { type AugmentBenchResult, benchAugment } from "./augment.js";
 import { CASES, type WorkerResult } from "./cases.js";
+import { measureScaling, type ScalingRow } from "./scaling.js";
 
 const PYTHON = "/usr/bin/python3"; // Debian's python3-torch lives here (DESIGN.md)
 
@@ -114,8 +117,14 @@ function round(v: number, digits = 1): number {
   return Math.round(v * k) / k;
 }
 
+const extras: { augment?: AugmentBenchResult[]; scaling?: ScalingRow[] } = {};
+if (!process.argv.includes("--no-extras") && ci < 0) {
+  extras.augment = [32, 96].map((size) => benchAugment({ size, batch: size > 48 ? 128 : 256, threads }));
+  extras.scaling = await measureScaling({ nprocs: [2], threads });
+}
+
 if (json) {
-  console.log(JSON.stringify(out, null, 2));
+  console.log(JSON.stringify({ ...out, ...extras }, null, 2));
 } else {
   const rows = [
     [
@@ -149,4 +158,14 @@ if (json) {
   );
   console.log("CPU-time ratio = (images per CPU-second) facelab / PyTorch; steadier than wall time on a busy machine");
   console.log("targets: training ratio ≥ 0.95, facelab peak RSS ≤ 1.25 × PyTorch's");
+  for (const a of extras.augment ?? [])
+    console.log(
+      `augment simclr ${a.size}px batch ${a.batch}: facelab ${a.facelab.toFixed(0)} img/s, torchvision per-image ` +
+        `${a.torchvision.toFixed(0)} img/s, ratio ${a.ratio.toFixed(2)}`,
+    );
+  for (const r of extras.scaling ?? [])
+    console.log(
+      `scaling ${r.nproc} processes × ${r.threadsPerWorker} threads: ${r.imagesPerSec.toFixed(1)} img/s, ` +
+        `speedup ${r.speedup.toFixed(2)}, efficiency ${(100 * r.efficiency).toFixed(0)}%`,
+    );
 }
