@@ -37,7 +37,9 @@ export function register(program: Command): void {
     .action(async (o: { config: string; loss?: string; set: string[]; runs: string }) => {
       const sets = o.loss ? [`loss={name: ${o.loss}}`, ...o.set] : o.set;
       const cfg = loadConfig(trainConfigSchema, { file: configPath(o.config), sets });
+      // Under `facelab launch` every worker trains; rank 0 alone evaluates, writes the run and reports.
       const r = await runTraining(cfg, { runsRoot: o.runs, argv: process.argv.slice(2) });
+      if (!r.main) return;
       console.log(`test accuracy ${(100 * r.testAccuracy).toFixed(2)}%`);
       if (cfg.expect) {
         const bar = `${(100 * cfg.expect.minAccuracy).toFixed(1)}% (${cfg.expect.source})`;

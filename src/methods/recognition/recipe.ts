@@ -10,6 +10,13 @@ import type { MemoryImageSet } from "../../data/imageset.js";
 import { Rng } from "../../data/rng.js";
 import { renderSynthFaces } from "../../data/synth.js";
 import { EpochProgress, Run } from "../../runs/index.js";
+import {
+  destroyProcessGroup,
+  initProcessGroup,
+  isInitialized,
+  isLaunched,
+  isMainProcess,
+} from "../../torch/distributed/index.js";
 import { fromTypedArray, manualSeed, type Tensor, tensor, tidy } from "../../torch/index.js";
 import { serialize } from "../../torch/safetensors.js";
 import { loadModels } from "./backbones.js";
@@ -165,20 +172,44 @@ function confusion(pred: number[], truth: number[], k: number): number[][] {
 }
 
 export interface TrainRunResult {
+  /** The run directory ("" on data-parallel workers other than rank 0, which write nothing). */
   dir: string;
+  /** NaN on workers other than rank 0 (evaluation runs on rank 0). */
   testAccuracy: number;
   metExpectation?: boolean;
+  /** False on data-parallel workers other than rank 0. */
+  main: boolean;
 }
 
+/**
+ * Trains and evaluates one config into a run directory. Under `facelab launch` it initialises the
+ * process group (unless the caller did), trains data-parallel (trainRecognizer), and only rank 0
+ * creates the run directory, logs, evaluates and saves the checkpoint.
+ */
 export async function runTraining(cfg: TrainConfig, o: { runsRoot: string; argv?: string[] }): Promise<TrainRunResult> {
   const lossParams = headOptions(
     cfg.loss.name,
     Object.fromEntries(Object.entries(cfg.loss).filter(([k]) => k !== "name")),
   );
   if (cfg.model.backbone !== "convnet") await loadModels();
+  const ownGroup = isLaunched() && !isInitialized();
+  if (ownGroup) await initProcessGroup();
+  try {
+    return await trainAndEvaluate(cfg, lossParams, o);
+  } finally {
+    if (ownGroup) await destroyProcessGroup();
+  }
+}
+
+async function trainAndEvaluate(
+  cfg: TrainConfig,
+  lossParams: ReturnType<typeof headOptions>,
+  o: { runsRoot: string; argv?: string[] },
+): Promise<TrainRunResult> {
   const data = await loadTrainData(cfg);
-  const run = await Run.create({ root: o.runsRoot, name: cfg.name, config: cfg, argv: o.argv });
-  return run.execute(async () => {
+  const main = isMainProcess();
+  const run = main ? await Run.create({ root: o.runsRoot, name: cfg.name, config: cfg, argv: o.argv }) : undefined;
+  const body = async (): Promise<TrainRunResult> => {
     manualSeed(cfg.train.seed);
     const [, channels, size] = data.train.images.shape as [number, number, number, number];
     const model = new FaceRecNet({
@@ -188,6 +219,13 @@ export async function runTraining(cfg: TrainConfig, o: { runsRoot: string; argv?
       loss: cfg.loss.name,
       lossParams,
     });
+    const disposeAll = () => {
+      model.dispose();
+      for (const s of [data.train, data.test]) {
+        s.images.dispose();
+        s.labels.dispose();
+      }
+    };
     const steps = Math.max(1, Math.floor((data.train.images.shape[0] as number) / cfg.train.batchSize));
     let bar: EpochProgress | undefined;
     const curve: { x: number; y: number; series: string }[] = [];
@@ -202,12 +240,14 @@ export async function runTraining(cfg: TrainConfig, o: { runsRoot: string; argv?
       ...cfg.train,
       augment: cfg.train.augment ? cropFlip(size) : undefined,
       onStep: (s) => {
+        if (!run) return;
         if (s.step % steps === 0)
           bar = new EpochProgress({ epoch: s.epoch + 1, epochs: cfg.train.epochs, total: steps, label: cfg.loss.name });
         bar?.tick(s.batchSize, s.loss);
         if (s.step % 10 === 0) run.log("train/step_loss", s.loss, { step: s.step, epoch: s.epoch + 1 });
       },
       onEpoch: (e) => {
+        if (!run) return;
         bar?.stop();
         const acc = evaluate().accuracy;
         run.logAll(
@@ -219,6 +259,10 @@ export async function runTraining(cfg: TrainConfig, o: { runsRoot: string; argv?
           console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, test accuracy ${(100 * acc).toFixed(2)}%`);
       },
     });
+    if (!run) {
+      disposeAll();
+      return { dir: "", testAccuracy: Number.NaN, main: false };
+    }
     const final = evaluate();
     run.chart({ kind: "loss", title: `Training loss, ${cfg.loss.name}`, xTitle: "epoch", data: curve });
     run.chart({
@@ -232,11 +276,13 @@ export async function runTraining(cfg: TrainConfig, o: { runsRoot: string; argv?
     const sd = model.stateDict();
     run.checkpoints.save(cfg.train.epochs, serialize(sd, { loss: cfg.loss.name, dataset: cfg.data.dataset }));
     for (const t of sd.values()) t.dispose();
-    model.dispose();
-    for (const s of [data.train, data.test]) {
-      s.images.dispose();
-      s.labels.dispose();
-    }
-    return { dir: run.dir, testAccuracy: final.accuracy, ...(met !== undefined && { metExpectation: met }) };
-  });
+    disposeAll();
+    return {
+      dir: run.dir,
+      testAccuracy: final.accuracy,
+      ...(met !== undefined && { metExpectation: met }),
+      main: true,
+    };
+  };
+  return run ? run.execute(body) : body();
 }

@@ -1,6 +1,12 @@
 // Identity-classification training for face recognition (and the CIFAR/Fashion-MNIST baselines):
 // SGD with momentum, linear warm-up then cosine decay per step, no weight decay on BatchNorm,
 // biases or Ring loss's radius (face.evoLVe: "wd not applied to BN params").
+// Data-parallel when a default process group of more than one rank exists (`facelab launch`):
+// rank 0's weights are broadcast, every rank builds the same global batch from the same seeded
+// permutation and keeps its contiguous 1/W of the rows, and gradients are averaged before the step,
+// so W workers with global batch B take the steps one process with batch B takes (up to BatchNorm,
+// whose batch statistics are per rank, as in PyTorch DDP without SyncBatchNorm).
+import { DistributedDataParallel, getDefaultGroup, reduceMetrics } from "../../torch/distributed/index.js";
 import { cat, manualSeed, noGrad, randperm, type Tensor, TorchError, tidy } from "../../torch/index.js";
 import { clipGradNorm, SGD, WarmupCosineLR } from "../../torch/optim/index.js";
 import type { FaceRecNet } from "./model.js";
@@ -60,6 +66,15 @@ export async function trainRecognizer(model: FaceRecNet, data: LabelledImages, o
   if (n < 2) throw new TorchError("trainRecognizer: need at least 2 training images", "ValueError");
   manualSeed(o.seed ?? 0);
   const batchSize = Math.min(o.batchSize, n);
+  const group = getDefaultGroup();
+  const world = group?.worldSize ?? 1;
+  if (batchSize % world !== 0)
+    throw new TorchError(
+      `trainRecognizer: the global batch size ${batchSize} must be divisible by the number of workers (${world})`,
+      "ValueError",
+    );
+  const local = batchSize / world;
+  const ddp = group && world > 1 ? await DistributedDataParallel.wrap(model, { group }) : undefined;
   // Drop the last partial batch: BatchNorm1d on a batch of 1 has no variance.
   const stepsPerEpoch = Math.max(1, Math.floor(n / batchSize));
   const totalSteps = stepsPerEpoch * o.epochs;
@@ -88,16 +103,30 @@ export async function trainRecognizer(model: FaceRecNet, data: LabelledImages, o
     const perm = randperm(n, { dtype: "int64" });
     for (let b = 0; b < stepsPerEpoch; b++) {
       const lr = opt.paramGroups[0]?.lr ?? o.lr;
-      const { loss, hits } = tidy(() => {
+      const { loss, hits } = await tidy(async () => {
         const idx = perm.narrow(0, b * batchSize, batchSize);
         let x = toInput(data.images.indexSelect(0, idx));
         if (o.augment) x = o.augment(x, step);
-        const y = data.labels.indexSelect(0, idx);
+        let y = data.labels.indexSelect(0, idx);
+        if (ddp) {
+          // The whole global batch is built and augmented on every rank (cheap next to the
+          // forward/backward) so the augmentation draws match a single process exactly.
+          x = x.narrow(0, ddp.rank * local, local);
+          y = y.narrow(0, ddp.rank * local, local);
+        }
         const out = model.head.call(model.call(x), y);
         opt.zeroGrad();
         out.loss.backward();
+        await ddp?.syncGradients();
         if (o.clipGradNorm !== undefined) clipGradNorm(model.parameters(), o.clipGradNorm);
-        const lossValue = out.loss.item();
+        let lossValue = out.loss.item();
+        let hits = noGrad(() => out.logits.argmax(1).eq(y).sum().item());
+        if (ddp) {
+          // The global batch's mean loss and hit count (equal shards: mean of the ranks' means).
+          const r = await reduceMetrics({ loss: lossValue / world, hits }, "sum", ddp.group);
+          lossValue = r.loss;
+          hits = r.hits;
+        }
         if (!Number.isFinite(lossValue))
           throw new TorchError(
             `training diverged: the ${model.head.loss} loss is ${lossValue} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); ` +
@@ -105,7 +134,6 @@ export async function trainRecognizer(model: FaceRecNet, data: LabelledImages, o
             "ValueError",
           );
         opt.step();
-        const hits = noGrad(() => out.logits.argmax(1).eq(y).sum().item());
         return { loss: lossValue, hits };
       });
       sched.step();

@@ -1,0 +1,141 @@
+// Data-parallel `facelab train` under `facelab launch` (issue 7): 2 workers with global batch B take
+// the same steps as one process with batch B, and only rank 0 writes a run directory.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { launch } from "../../src/cli/commands/launch.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const tmp = mkdtempSync(join(tmpdir(), "facelab-ddp-train-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A port nothing listens on right now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function launched(nproc: number, command: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await launch({
+    nproc,
+    masterPort: await freePort(),
+    command,
+    timeoutMs: 60_000,
+    env: { FACELAB_THREADS: "1", OMP_NUM_THREADS: "1", FACELAB_QUIET: "1", FACELAB_CACHE: join(tmp, "cache") },
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
+  return { code, out, err: err.join("\n") };
+}
+
+// The worker: trainRecognizer (the loop behind `facelab train`) on a fixed synthetic set. It is a
+// script file so that the same code runs as 1 process and as 2 launched workers.
+const src = (p: string) => pathToFileURL(join(root, "src", p)).href;
+const worker = join(tmp, "worker.mts"); // .mts: ESM (top-level await) outside the package
+writeFileSync(
+  worker,
+  `
+import { FaceRecNet } from "${src("methods/recognition/model.js")}";
+import { trainRecognizer } from "${src("methods/recognition/train.js")}";
+import { destroyProcessGroup, initProcessGroup, isLaunched } from "${src("torch/distributed/index.js")}";
+import { cat, manualSeed, noGrad, randint, tidy } from "${src("torch/index.js")}";
+import { nn } from "${src("torch/index.js")}";
+
+if (isLaunched()) await initProcessGroup();
+manualSeed(7);
+const images = randint(0, 256, [32, 1, 12, 12], { dtype: "uint8" });
+const labels = randint(0, 4, [32], { dtype: "int64" });
+const model = new FaceRecNet({ backbone: "convnet", width: 4, inChannels: 1, embeddingDim: 8, numClasses: 4, loss: "softmax" });
+// BatchNorm normalises with its batch's statistics in training mode, which differ between a shard of
+// 4 and the batch of 8. Keeping BN in eval mode (running statistics, affine still trained) makes the
+// data-parallel step exactly the single-process step, so the comparison can be tight.
+const setMode = model.train.bind(model);
+model.train = (mode = true) => {
+  setMode(mode);
+  for (const m of model.modules()) if (m instanceof nn.BatchNorm1d || m instanceof nn.BatchNorm2d) m.training = false;
+  return model;
+};
+const history = await trainRecognizer(model, { images, labels }, {
+  epochs: 2, batchSize: 8, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, warmupEpochs: 0.5, clipGradNorm: 5, seed: 3,
+  // a step-dependent augmentation of the global batch: shards must take their rows after it
+  augment: (x, step) => (step % 2 === 1 ? x.flip([3]) : x),
+});
+const params = tidy(() => noGrad(() => cat([...model.parameters()].map((p) => p.reshape(-1))).toNumbers()));
+if (isLaunched()) await destroyProcessGroup();
+console.log("RESULT " + JSON.stringify({ params, losses: history.map((h) => h.loss), acc: history.map((h) => h.trainAccuracy) }));
+`,
+);
+
+interface WorkerResult {
+  params: number[];
+  losses: number[];
+  acc: number[];
+}
+const results = (out: string[]) =>
+  out.filter((l) => l.includes("RESULT ")).map((l) => JSON.parse(l.slice(l.indexOf("RESULT ") + 7)) as WorkerResult);
+
+test("2 workers with global batch 8 end with the parameters and epoch losses of 1 process with batch 8", async () => {
+  const [one, two] = await Promise.all([launched(1, [worker]), launched(2, [worker])]);
+  assert.equal(one.code, 0, one.err);
+  assert.equal(two.code, 0, two.err);
+  const [single] = results(one.out);
+  const ranks = results(two.out);
+  assert.ok(single);
+  assert.equal(ranks.length, 2);
+  for (const [r, got] of ranks.entries()) {
+    assert.equal(got.params.length, single.params.length);
+    const maxDiff = Math.max(...got.params.map((v, i) => Math.abs(v - (single.params[i] as number))));
+    assert.ok(maxDiff < 1e-4, `rank ${r}: max |Δparam| = ${maxDiff}`);
+    // epoch metrics are reduced over ranks: the global batch's loss and accuracy
+    for (const [i, l] of got.losses.entries())
+      assert.ok(Math.abs(l - (single.losses[i] as number)) < 1e-4, `epoch ${i + 1} loss ${l}`);
+    assert.deepEqual(got.acc, single.acc);
+  }
+  // 8 steps of lr 0.05 moved the weights: the runs are not equal merely by being untouched
+  assert.notEqual(single.losses[0], single.losses[1]);
+});
+
+test("facelab train under launch: rank 0 alone writes the run, evaluates and learns", async () => {
+  const cfg = join(tmp, "faces.yaml");
+  writeFileSync(
+    cfg,
+    [
+      "name: ddp-faces",
+      "data: { dataset: synthetic-faces, identities: 4, imagesPerIdentity: 8, imageSize: 16 }",
+      "model: { backbone: convnet, width: 4, embeddingDim: 16 }",
+      "loss: { name: softmax }",
+      "train: { epochs: 4, batchSize: 8, lr: 0.05, warmupEpochs: 0, augment: false }",
+      "",
+    ].join("\n"),
+  );
+  const runs = join(tmp, "runs");
+  const r = await launched(2, ["train", "--config", cfg, "--runs", runs]);
+  assert.equal(r.code, 0, r.err);
+  const dirs = readdirSync(runs);
+  assert.equal(dirs.length, 1, `one run directory, got ${dirs.join(", ")}`);
+  assert.ok(r.out.some((l) => l.startsWith("[rank 0] test accuracy")));
+  assert.ok(!r.out.some((l) => l.startsWith("[rank 1] test accuracy") || l.startsWith("[rank 1] run:")));
+  const dir = join(runs, dirs[0] as string);
+  assert.ok(readdirSync(join(dir, "checkpoints")).some((f) => f.endsWith(".safetensors")));
+  const metrics = readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { tag: string; value: number; epoch: number });
+  const loss = metrics.filter((m) => m.tag === "train/loss").map((m) => m.value);
+  assert.equal(loss.length, 4);
+  assert.ok((loss[3] as number) < (loss[0] as number), `train loss ${loss.join(" → ")}`);
+  assert.equal(metrics.filter((m) => m.tag === "test/accuracy").length, 4);
+});
