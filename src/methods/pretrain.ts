@@ -8,8 +8,21 @@
 // start of the epoch (LibTorch's for dropout-like ops, the data Rng for order and augmentation), and the
 // LR is a pure function of the global step, so model + optimiser + probe state at an epoch boundary is
 // the whole state of the run.
+//
+// Data-parallel when a default process group of more than one rank exists (`facelab launch`): every
+// rank draws the same global batch and its views (same seeded Rng), keeps its contiguous 1/W of the
+// pairs, and NT-Xent takes its negatives from all workers' projections (allGatherWithGrad, so the
+// gradient reaching each worker's rows sums every worker's loss terms); gradients are averaged
+// before the step. The loss over the global batch is then the single-process loss; BatchNorm
+// statistics stay per worker, as in PyTorch DDP without SyncBatchNorm. Only rank 0 saves checkpoints.
 import { deriveSeed, Rng } from "../data/rng.js";
 import { ntXentWithLogits } from "../losses/index.js";
+import {
+  allGatherWithGrad,
+  DistributedDataParallel,
+  getDefaultGroup,
+  reduceMetrics,
+} from "../torch/distributed/index.js";
 import { cat, manualSeed, noGrad, type Tensor, tidy } from "../torch/index.js";
 import { Linear, Module } from "../torch/nn/index.js";
 import { AdamW } from "../torch/optim/adamw.js";
@@ -119,6 +132,11 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
   const B = cfg.batchSize;
   if (n < B) throw new RangeError(`pretrain: the pool has ${n} images, fewer than one batch of ${B}`);
   const stepsPerEpoch = Math.floor(n / B); // drop_last: NT-Xent and BN want full batches
+  const group = getDefaultGroup();
+  const world = group?.worldSize ?? 1;
+  if (B % world !== 0)
+    throw new RangeError(`pretrain: the global batch size ${B} must be divisible by the number of workers (${world})`);
+  const N = B / world; // pairs on this worker
   const totalSteps = cfg.epochs * stepsPerEpoch;
   const warmupSteps = Math.min(totalSteps, Math.round(cfg.warmupEpochs * stepsPerEpoch));
   const baseLr = scaledLr(cfg.lr, B, cfg.lrScaling);
@@ -133,6 +151,9 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
       const latest = o.checkpoints.latest();
       if (latest) startEpoch = restore(latest, model, opt, probe, history);
     }
+    // Every worker restored the same checkpoint (if any); wrap() still makes rank 0's weights the start.
+    const ddp = group && world > 1 ? await DistributedDataParallel.wrap(model, { group }) : undefined;
+    const offset = (ddp?.rank ?? 0) * N;
     // The random-init level of the kNN monitor: the baseline the curve should rise above. Grad-free
     // and eval-mode, so it changes no state and the run stays identical to one without it.
     let initialKnnAccuracy: number | undefined;
@@ -156,15 +177,24 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
         if (b === 0) assertLrPositive(lr, `pretraining epoch ${epoch + 1}`);
         for (const g of opt.paramGroups) g.lr = lr;
         const isLast = b === batches.length - 1;
-        const out = tidy(() => {
+        const out = await tidy(async () => {
           const x = toUnitFloat(take(o.pool, batches[b]!));
-          const [v1, v2] = o.views(x, rng);
+          let [v1, v2] = o.views(x, rng);
+          if (ddp) {
+            // Views of the whole global batch on every rank keep the Rng draws of one process.
+            v1 = v1.narrow(0, offset, N);
+            v2 = v2.narrow(0, offset, N);
+          }
           const z = model.call(cat([v1, v2])); // one pass: BN sees both views, as in the reference code
-          const z1 = z.narrow(0, 0, B);
-          const z2 = z.narrow(0, B, B);
-          const { loss, logits, targets } = ntXentWithLogits(z1, z2, { temperature: cfg.temperature });
+          const z1 = z.narrow(0, 0, N);
+          const z2 = z.narrow(0, N, N);
+          const global = ddp
+            ? { z1: await allGatherWithGrad(z1, { group }), z2: await allGatherWithGrad(z2, { group }), offset }
+            : undefined;
+          const { loss, logits, targets } = ntXentWithLogits(z1, z2, { temperature: cfg.temperature, global });
           opt.zeroGrad();
           loss.backward();
+          await ddp?.syncGradients();
           const l = loss.item();
           assertFiniteLoss(l, `pretraining epoch ${epoch + 1} step ${b + 1}`);
           if (b === 0) gradNorm = assertFiniteGrads(named, `pretraining epoch ${epoch + 1}`);
@@ -177,11 +207,17 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
         accSum += out.acc;
         if (out.keepZ) last = out.keepZ;
       }
+      // Each worker's mean is over its N anchors (against all 2B candidates); equal shards: mean of means.
+      const means = await reduceMetrics(
+        { loss: lossSum / batches.length, acc: accSum / batches.length },
+        "mean",
+        group,
+      );
       const rec: PretrainEpoch = {
         epoch: epoch + 1,
         step: (epoch + 1) * stepsPerEpoch,
-        loss: lossSum / batches.length,
-        contrastiveAccuracy: accSum / batches.length,
+        loss: means.loss,
+        contrastiveAccuracy: means.acc,
         lr,
         gradNorm,
         warnings: [],
@@ -202,7 +238,12 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
       history.push(rec);
       await o.onEpoch?.(rec);
       const done = epoch + 1;
-      if (o.checkpoints && (done % cfg.checkpointEvery === 0 || done === cfg.epochs || done === o.stopAfterEpoch)) {
+      const writes = !ddp || ddp.rank === 0; // other workers may read checkpoints (resume), never write
+      if (
+        o.checkpoints &&
+        writes &&
+        (done % cfg.checkpointEvery === 0 || done === cfg.epochs || done === o.stopAfterEpoch)
+      ) {
         const f = save(o.checkpoints, done, model, opt, probe, history);
         await o.onCheckpoint?.(f);
       }

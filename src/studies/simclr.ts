@@ -14,6 +14,13 @@ import type { SimclrConfig } from "../methods/simclr-config.js";
 import { simclrViews } from "../methods/views.js";
 import { RESNETS, type ResNet } from "../models/resnet.js";
 import { Run } from "../runs/index.js";
+import {
+  destroyProcessGroup,
+  initProcessGroup,
+  isInitialized,
+  isLaunched,
+  isMainProcess,
+} from "../torch/distributed/index.js";
 import { keep, manualSeed, tidy } from "../torch/index.js";
 import { loadSimclrData, type SimclrData } from "./simclr-data.js";
 import { classDistributionCharts, evalCharts, pretrainCharts, summaryOf } from "./simclr-report.js";
@@ -32,7 +39,10 @@ export interface SimclrStudyOptions {
 }
 
 export interface SimclrStudyResult {
+  /** The run directory ("" on data-parallel workers other than rank 0, which write nothing). */
   dir: string;
+  /** False on data-parallel workers other than rank 0: they only pretrain (summary {} and rows []). */
+  main: boolean;
   summary: Record<string, unknown>;
   history: PretrainEpoch[];
   rows: EvalRow[];
@@ -80,7 +90,48 @@ function copyCheckpoints(fromRun: string, to: string): void {
     if (f.startsWith("step-") && !f.endsWith(".tmp")) copyFileSync(join(src, f), join(to, f));
 }
 
+/**
+ * Runs the study. Under `facelab launch` it initialises the process group (unless the caller did) and
+ * pretrains data-parallel; rank 0 alone creates the run directory, logs, checkpoints and evaluates.
+ */
 export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<SimclrStudyResult> {
+  const ownGroup = isLaunched() && !isInitialized();
+  if (ownGroup) await initProcessGroup();
+  try {
+    return isMainProcess() ? await runStudy(cfg, o) : await pretrainWorker(cfg, o);
+  } finally {
+    if (ownGroup) await destroyProcessGroup();
+  }
+}
+
+/**
+ * A data-parallel worker other than rank 0: the same model and data, pretraining only (no monitors,
+ * no run directory). On resume it reads the previous run's checkpoints, as rank 0 does from its copy.
+ */
+async function pretrainWorker(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<SimclrStudyResult> {
+  if (o.fromCheckpoint) return { dir: "", main: false, summary: {}, history: [], rows: [] };
+  const data = await loadSimclrData(cfg);
+  manualSeed(cfg.seed);
+  const model = simclrModel(buildEncoder(cfg, data.channels), cfg.head);
+  try {
+    const r = await pretrain(model, {
+      cfg: cfg.pretrain,
+      seed: cfg.seed,
+      pool: data.pool,
+      views: simclrViews(cfg.pretrain.augment),
+      checkpoints: o.resumeFrom ? new SimclrCheckpoints(join(o.resumeFrom, "checkpoints")) : undefined,
+      resume: o.resumeFrom !== undefined,
+      stopAfterEpoch: o.stopAfterEpoch,
+      warn: () => {},
+    });
+    return { dir: "", main: false, summary: {}, history: r.history, rows: [] };
+  } finally {
+    model.dispose();
+    data.dispose();
+  }
+}
+
+async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<SimclrStudyResult> {
   const log = o.log ?? ((m: string) => console.log(m));
   const run = await Run.create({
     root: o.runsRoot,
@@ -198,7 +249,7 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
           pretrainCharts(run, history, cfg.pretrain.batchSize, initialKnn);
           const summary = summaryOf(cfg, history, rows, { stoppedAfterEpoch: pretrainEpoch });
           run.finish(summary);
-          return { dir: run.dir, summary, history, rows };
+          return { dir: run.dir, main: true, summary, history, rows };
         }
       }
       log(`evaluating the final encoder (pretraining epoch ${pretrainEpoch})`);
@@ -212,7 +263,7 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
         ...(o.resumeFrom && { resumedFrom: o.resumeFrom }),
       });
       run.finish(summary);
-      return { dir: run.dir, summary, history, rows };
+      return { dir: run.dir, main: true, summary, history, rows };
     } finally {
       model.dispose();
       data.dispose();

@@ -71,6 +71,7 @@ export function register(program: Command): void {
           resumeFrom: o.resume,
           stopAfterEpoch,
         });
+        if (!r.main) return; // a data-parallel worker other than rank 0 (facelab launch): rank 0 reports
         printHeadline(r.summary);
         await report(r.dir, o.report);
       },
@@ -99,6 +100,7 @@ export function register(program: Command): void {
         { ...cfg, name: `${cfg.name}-finetune` },
         { runsRoot: o.runs, argv: process.argv.slice(2), fromCheckpoint: ckpt },
       );
+      if (!r.main) return;
       printHeadline(r.summary);
       await report(r.dir, o.report);
     });
