@@ -198,3 +198,46 @@ test("facelab train under launch: rank 0 alone writes the run, evaluates and lea
   assert.ok((loss[3] as number) < (loss[0] as number), `train loss ${loss.join(" → ")}`);
   assert.equal(metrics.filter((m) => m.tag === "test/accuracy").length, 4);
 });
+
+test("facelab simclr run under launch: one run dir from rank 0; stop and resume across both workers", async () => {
+  const runs = join(tmp, "simclr-runs");
+  const sets = [
+    "data.syntheticCount=120",
+    "data.imageSize=16",
+    "model.width=8",
+    "head.out=16",
+    "pretrain.epochs=2",
+    "pretrain.batchSize=24",
+    "pretrain.warmupEpochs=0",
+    "pretrain.evalAt=[]",
+    "pretrain.monitor.bankSize=40",
+    "pretrain.monitor.querySize=40",
+    "evaluate.linearProbe.epochs=2",
+    "evaluate.finetune.epochs=1",
+    "evaluate.scratch.epochs=1",
+    "evaluate.finetune.guards=false",
+    "evaluate.scratch.guards=false",
+    "evaluate.finetune.minSteps=0",
+    "evaluate.scratch.minSteps=0",
+  ].flatMap((s) => ["--set", s]);
+  const common = ["--runs", runs, "--no-report"];
+  const first = await launched(2, ["simclr", "run", "simclr-faces-synthetic", ...sets, ...common, "--stop-after", "1"]);
+  assert.equal(first.code, 0, first.err);
+  const [dir] = readdirSync(runs);
+  assert.equal(readdirSync(runs).length, 1, "rank 1 creates no run directory");
+  const stopped = join(runs, dir as string);
+  assert.deepEqual(
+    readdirSync(join(stopped, "checkpoints")).filter((f) => f.endsWith(".json")),
+    ["step-00000001.json"],
+  );
+  // Both workers restore epoch 1 (rank 1 reads the stopped run's checkpoints) and finish epoch 2.
+  const second = await launched(2, ["simclr", "run", "--resume", stopped, ...common]);
+  assert.equal(second.code, 0, second.err);
+  assert.equal(readdirSync(runs).length, 2);
+  assert.ok(second.out.some((l) => l.startsWith("[rank 0] ") && l.includes("linear probe")));
+  assert.ok(!second.out.some((l) => l.startsWith("[rank 1] ")), second.out.join("\n"));
+  const resumed = readdirSync(runs).find((d) => d !== dir) as string;
+  const summary = JSON.parse(readFileSync(join(runs, resumed, "summary.json"), "utf8"));
+  assert.equal(summary.pretrain.epochs, 2);
+  assert.ok(summary.results.length > 0);
+});
