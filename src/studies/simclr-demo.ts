@@ -60,8 +60,8 @@ export async function runSimclrDemo(o: SimclrDemoOptions): Promise<SimclrStudyRe
       "evaluate.labelFractions=[0.1]",
       "evaluate.finetune.epochs=20",
       "evaluate.scratch.epochs=20",
-      "evaluate.finetune.minSteps=100",
-      "evaluate.scratch.minSteps=100",
+      "evaluate.finetune.minSteps=60",
+      "evaluate.scratch.minSteps=60",
     ],
   });
   const step = timeStep(base);
