@@ -1,6 +1,7 @@
 // The bias study's configuration (configs/bias-*.yaml) and its expansion into grid cells:
 // splits × losses × seeds. Unknown keys are errors, so a typo never silently falls back to a default.
 import { z } from "zod";
+import { faceRecModelSchema } from "../methods/recognition/model.js";
 
 const proportions = z.record(z.string(), z.number().min(0).max(1));
 
@@ -59,14 +60,7 @@ export const biasConfigSchema = z.strictObject({
   splits: z.union([z.array(splitSchema).min(1), sweepSchema]),
   losses: z.array(lossSchema).min(1),
   seeds: z.array(z.number().int().min(0)).min(1).default([0]),
-  model: z
-    .strictObject({
-      backbone: z.string().default("resnet18"),
-      cifarStem: z.boolean().default(true),
-      width: z.number().int().min(1).default(64),
-      embeddingDim: z.number().int().min(2).default(512),
-    })
-    .prefault({}),
+  model: faceRecModelSchema,
   train: z
     .strictObject({
       epochs: z.number().int().min(1).default(10),

@@ -3,10 +3,10 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { headOptions } from "../../src/methods/recognition/head.js";
-import { trainConfigSchema } from "../../src/methods/recognition/recipe.js";
 import { loadConfig } from "../../src/runs/index.js";
 import { biasConfigSchema, cells, parseBiasConfig } from "../../src/studies/bias-config.js";
 import { biasDemoConfig } from "../../src/studies/bias-demo.js";
+import { trainConfigSchema } from "../../src/studies/train-recipe.js";
 
 const dir = join(import.meta.dirname, "../../configs");
 

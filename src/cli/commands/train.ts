@@ -5,8 +5,8 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { LOSS_NAMES } from "../../methods/recognition/head.js";
-import { runTraining, trainConfigSchema } from "../../methods/recognition/recipe.js";
 import { loadConfig } from "../../runs/index.js";
+import { runTraining, trainConfigSchema } from "../../studies/train-recipe.js";
 
 const CONFIG_DIR = resolve(dirname(new URL(import.meta.url).pathname), "../../../configs");
 

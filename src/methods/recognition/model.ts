@@ -1,8 +1,19 @@
 // The face-recognition network: backbone → embedding layer (FC + BatchNorm1d, no ReLU after it,
 // per SphereFace's appendix and insightface's iResNet head) → margin head (head.ts).
+import { z } from "zod";
 import { type Device, nn, type Tensor } from "../../torch/index.js";
 import { type Backbone, type BackboneOptions, createBackbone } from "./backbones.js";
 import { checkLossName, type HeadOptions, MarginHead } from "./head.js";
+
+/** The `model:` section of the train and bias-study configs (backbone, width, embedding size). */
+export const faceRecModelSchema = z
+  .strictObject({
+    backbone: z.string().default("resnet18"),
+    cifarStem: z.boolean().default(true),
+    width: z.number().int().min(1).default(64),
+    embeddingDim: z.number().int().min(2).default(512),
+  })
+  .prefault({});
 
 export interface FaceRecOptions extends BackboneOptions {
   /** Embedding size (seed/insightface: 512). */

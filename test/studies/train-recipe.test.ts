@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { FASHION_MNIST_DIR } from "../../../src/data/idx.js";
-import { runTraining, trainConfigSchema } from "../../../src/methods/recognition/recipe.js";
-import { parseDescriptor } from "../../../src/report/descriptors.js";
-import { liveTensors } from "../../../src/torch/index.js";
+import { FASHION_MNIST_DIR } from "../../src/data/idx.js";
+import { parseDescriptor } from "../../src/report/descriptors.js";
+import { runTraining, trainConfigSchema } from "../../src/studies/train-recipe.js";
+import { liveTensors } from "../../src/torch/index.js";
 
 const root = mkdtempSync(join(tmpdir(), "facelab-train-"));
 process.env.FACELAB_CACHE = join(root, "cache"); // synthetic faces are cached: keep them out of the tree

@@ -3,26 +3,26 @@
 // and a confusion matrix. The seed's CIFAR-10 numbers (Ring loss 79.4%, A-Softmax 72.4%, ResNet-50)
 // are the bar the CIFAR recipes state in `expect`; the run says whether it met it.
 import { z } from "zod";
-import { augment, type FaceConfig } from "../../data/augment/index.js";
-import { readCifar10 } from "../../data/cifar.js";
-import { FASHION_MNIST_CLASSES, readFashionMnist } from "../../data/idx.js";
-import type { MemoryImageSet } from "../../data/imageset.js";
-import { Rng } from "../../data/rng.js";
-import { renderSynthFaces } from "../../data/synth.js";
-import { EpochProgress, Run } from "../../runs/index.js";
+import { augment, type FaceConfig } from "../data/augment/index.js";
+import { readCifar10 } from "../data/cifar.js";
+import { FASHION_MNIST_CLASSES, readFashionMnist } from "../data/idx.js";
+import type { MemoryImageSet } from "../data/imageset.js";
+import { Rng } from "../data/rng.js";
+import { renderSynthFaces } from "../data/synth.js";
+import { loadModels } from "../methods/recognition/backbones.js";
+import { headOptions } from "../methods/recognition/head.js";
+import { FaceRecNet, faceRecModelSchema } from "../methods/recognition/model.js";
+import { embedAll, trainRecognizer } from "../methods/recognition/train.js";
+import { EpochProgress, Run } from "../runs/index.js";
 import {
   destroyProcessGroup,
   initProcessGroup,
   isInitialized,
   isLaunched,
   isMainProcess,
-} from "../../torch/distributed/index.js";
-import { fromTypedArray, manualSeed, type Tensor, tensor, tidy } from "../../torch/index.js";
-import { serialize } from "../../torch/safetensors.js";
-import { loadModels } from "./backbones.js";
-import { headOptions } from "./head.js";
-import { FaceRecNet } from "./model.js";
-import { embedAll, trainRecognizer } from "./train.js";
+} from "../torch/distributed/index.js";
+import { fromTypedArray, manualSeed, type Tensor, tensor, tidy } from "../torch/index.js";
+import { serialize } from "../torch/safetensors.js";
 
 export const trainConfigSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/),
@@ -39,14 +39,7 @@ export const trainConfigSchema = z.strictObject({
     imagesPerIdentity: z.number().int().min(2).default(8),
     imageSize: z.number().int().min(8).default(32),
   }),
-  model: z
-    .strictObject({
-      backbone: z.string().default("resnet18"),
-      cifarStem: z.boolean().default(true),
-      width: z.number().int().min(1).default(64),
-      embeddingDim: z.number().int().min(2).default(512),
-    })
-    .prefault({}),
+  model: faceRecModelSchema,
   loss: z.looseObject({ name: z.string() }),
   train: z
     .strictObject({
