@@ -35,6 +35,8 @@ export interface EvalRow {
   labelled: number;
   /** pretraining epoch of the encoder (0 for methods that do not use it) */
   pretrainEpoch: number;
+  /** which repetition (evaluate.repeats, 0-based): each draws its own labelled subset and seeds */
+  repeat: number;
   accuracy: number;
   balancedAccuracy: number;
   perClassRecall: number[];
@@ -100,97 +102,108 @@ function headBlock0(head: ProjectionHead, state: Map<string, Tensor>): Sequentia
 
 export async function runEvalSuite(o: EvalSuiteOptions): Promise<EvalRow[]> {
   const rows: EvalRow[] = [];
-  const { cfg } = o;
   const push = (r: EvalRow) => {
     rows.push(r);
     o.onRow?.(r);
     o.log?.(
-      `${r.task} ${(r.fraction * 100).toFixed(r.fraction < 0.1 ? 1 : 0)}% ${r.method}: accuracy ${(r.accuracy * 100).toFixed(2)}%, ` +
-        `balanced ${(r.balancedAccuracy * 100).toFixed(2)}%${r.failure ? ` — STOPPED: ${r.failure.message}` : ""}`,
+      `${r.task} ${(r.fraction * 100).toFixed(r.fraction < 0.1 ? 1 : 0)}%${r.repeat > 0 ? ` (repeat ${r.repeat + 1})` : ""} ${r.method}: ` +
+        `accuracy ${(r.accuracy * 100).toFixed(2)}%, balanced ${(r.balancedAccuracy * 100).toFixed(2)}%` +
+        `${r.failure ? ` — STOPPED: ${r.failure.message}` : ""}`,
     );
   };
   for (const task of o.tasks) {
-    const C = task.classNames.length;
-    // Frozen features once per encoder: the probes of every fraction reuse them.
-    const probeFeatures = (pretrained: boolean) =>
-      tidy(() => {
-        manualSeed(deriveSeed(o.seed, 0xe11c));
-        const enc = o.makeEncoder();
-        try {
-          if (pretrained) loadPretrainedEncoder(enc, o.pretrained);
-          return [keep(extractFeatures(enc, task.train.images)), keep(extractFeatures(enc, task.val.images))] as const;
-        } finally {
-          enc.dispose();
-        }
-      });
-    const feats = cfg.linearProbe.enabled
-      ? { pre: probeFeatures(true), rnd: cfg.linearProbe.randomInitBaseline ? probeFeatures(false) : undefined }
-      : undefined;
+    // The pretrained encoder's frozen features once per task: every probe reuses them.
+    const pre = o.cfg.linearProbe.enabled ? probeFeatures(o, task, true, 0) : undefined;
     try {
-      for (const fraction of cfg.labelFractions) {
-        const idx = labelledSubset(task.train.labels, fraction, deriveSeed(o.seed, Math.round(fraction * 1e6)));
-        const labels = Int32Array.from(idx, (i) => task.train.labels[i]!);
-        const base = { task: task.name, fraction, labelled: idx.length };
-        const seed = deriveSeed(o.seed, Math.round(fraction * 1e6), 1);
-        if (feats) {
-          const lp = cfg.linearProbe;
-          const probeOpts = {
+      for (let rep = 0; rep < o.cfg.repeats; rep++) await evalRepeat(o, task, rep, pre, push);
+    } finally {
+      for (const t of pre ?? []) t.dispose();
+    }
+  }
+  return rows;
+}
+
+/** A seed for repetition `rep`; repetition 0 keeps the one-repeat seeds, so adding repeats changes no result. */
+const repSeed = (rep: number, seed: number, ...keys: number[]) =>
+  rep === 0 ? deriveSeed(seed, ...keys) : deriveSeed(seed, ...keys, 0x5eed, rep);
+
+/** Train and validation features of a task from the pretrained encoder, or from a random one (seeded by rep). */
+function probeFeatures(o: EvalSuiteOptions, task: LabelledTask, pretrained: boolean, rep: number) {
+  return tidy(() => {
+    manualSeed(repSeed(rep, o.seed, 0xe11c));
+    const enc = o.makeEncoder();
+    try {
+      if (pretrained) loadPretrainedEncoder(enc, o.pretrained);
+      return [keep(extractFeatures(enc, task.train.images)), keep(extractFeatures(enc, task.val.images))] as const;
+    } finally {
+      enc.dispose();
+    }
+  });
+}
+
+/**
+ * One repetition: every method at every labelled fraction. A repetition draws its own labelled
+ * subsets, head and random-init encoder seeds; within it all methods share the subset, so
+ * SimCLR − baseline differences are paired.
+ */
+async function evalRepeat(
+  o: EvalSuiteOptions,
+  task: LabelledTask,
+  rep: number,
+  pre: readonly [Tensor, Tensor] | undefined,
+  push: (r: EvalRow) => void,
+): Promise<void> {
+  const { cfg } = o;
+  const C = task.classNames.length;
+  const rnd = pre && cfg.linearProbe.randomInitBaseline ? probeFeatures(o, task, false, rep) : undefined;
+  try {
+    for (const fraction of cfg.labelFractions) {
+      const key = Math.round(fraction * 1e6);
+      const idx = labelledSubset(task.train.labels, fraction, repSeed(rep, o.seed, key));
+      const labels = Int32Array.from(idx, (i) => task.train.labels[i]!);
+      const base = { task: task.name, fraction, labelled: idx.length, repeat: rep };
+      const seed = repSeed(rep, o.seed, key, 1);
+      const probe = async (f: readonly [Tensor, Tensor], method: EvalMethod, pretrainEpoch: number) => {
+        const lp = cfg.linearProbe;
+        const r = await tidy(async () =>
+          linearProbe(take(f[0], idx), labels, f[1], task.val.labels, C, {
             epochs: lp.epochs,
             batchSize: lp.batchSize,
             lr: scaledLr(lp.lr, lp.batchSize, "linear"),
             weightDecay: lp.weightDecay,
             seed,
-          };
-          const probe = (f: readonly [Tensor, Tensor], method: EvalMethod) =>
-            tidy(async () =>
-              linearProbe(take(f[0], idx), labels, f[1], task.val.labels, C, {
-                ...probeOpts,
-                onEpoch: (r: EpochRecord) => o.onEpoch?.(task.name, method, fraction, r),
-              }),
-            );
+            onEpoch: (e: EpochRecord) => o.onEpoch?.(task.name, method, fraction, e),
+          }),
+        );
+        push(asRow(r, { ...base, method, pretrainEpoch }));
+      };
+      if (pre) await probe(pre, "linear-probe", o.pretrainEpoch);
+      if (rnd) await probe(rnd, "linear-probe-random-init", 0);
+      const subset = tidy(() => ({ images: keep(take(task.train.images, idx)), labels }));
+      try {
+        if (cfg.finetune.enabled)
           push(
-            asRow(await probe(feats.pre, "linear-probe"), {
+            asRow(await supervised(o, task, subset, fraction, cfg.finetune, true, seed, rep), {
               ...base,
-              method: "linear-probe",
+              method: "fine-tune",
               pretrainEpoch: o.pretrainEpoch,
             }),
           );
-          if (feats.rnd)
-            push(
-              asRow(await probe(feats.rnd, "linear-probe-random-init"), {
-                ...base,
-                method: "linear-probe-random-init",
-                pretrainEpoch: 0,
-              }),
-            );
-        }
-        const subset = tidy(() => ({ images: keep(take(task.train.images, idx)), labels }));
-        try {
-          if (cfg.finetune.enabled)
-            push(
-              asRow(await supervised(o, task, subset, fraction, cfg.finetune, true, seed), {
-                ...base,
-                method: "fine-tune",
-                pretrainEpoch: o.pretrainEpoch,
-              }),
-            );
-          if (cfg.scratch.enabled)
-            push(
-              asRow(await supervised(o, task, subset, fraction, cfg.scratch, false, seed), {
-                ...base,
-                method: "scratch",
-                pretrainEpoch: 0,
-              }),
-            );
-        } finally {
-          subset.images.dispose();
-        }
+        if (cfg.scratch.enabled)
+          push(
+            asRow(await supervised(o, task, subset, fraction, cfg.scratch, false, seed, rep), {
+              ...base,
+              method: "scratch",
+              pretrainEpoch: 0,
+            }),
+          );
+      } finally {
+        subset.images.dispose();
       }
-    } finally {
-      for (const t of [...(feats?.pre ?? []), ...(feats?.rnd ?? [])]) t.dispose();
     }
+  } finally {
+    for (const t of rnd ?? []) t.dispose();
   }
-  return rows;
 }
 
 /** Fine-tune (pretrained) or from-scratch training of encoder + fresh head on one labelled subset. */
@@ -202,8 +215,9 @@ async function supervised(
   ft: FinetuneConfig,
   pretrained: boolean,
   seed: number,
+  rep: number,
 ): Promise<SupervisedResult> {
-  manualSeed(deriveSeed(o.seed, 0xe11c)); // same random init for the scratch encoder as the probe baseline
+  manualSeed(repSeed(rep, o.seed, 0xe11c)); // same random init for the scratch encoder as the probe baseline
   const enc = o.makeEncoder();
   let proj: Sequential | null = null;
   let projWidth = 0;

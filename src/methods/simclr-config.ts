@@ -138,6 +138,12 @@ export const EvaluateSchema = z.object({
   /** fractions of the labelled training pool to fine-tune on, drawn class-balanced and stratified */
   labelFractions: z.array(fraction).default([0.01, 0.1]),
   /**
+   * Repeat every evaluation this many times, each with its own labelled subset, head initialisation
+   * and random-init encoder; the summary reports the mean with a 95% Student-t interval and the paired
+   * SimCLR − baseline gain with its interval (the pretrained encoder is the same in every repeat).
+   */
+  repeats: z.number().int().min(1).max(100).default(1),
+  /**
    * faces: the labelled dataset is split into a training part of this fraction and a validation part
    * of the rest (the seed fine-tuned on 30% of UTKFace and validated on 70%)
    */

@@ -3,7 +3,8 @@
 // the ln(2N−1) chance line, kNN / online-probe accuracy over epochs, validation accuracy over the
 // fine-tuning epochs, confusion matrices, class distributions and the side-by-side results table.
 
-import type { EvalRow, LabelledTask } from "../methods/evaluate.js";
+import { tInterval } from "../eval/index.js";
+import type { EvalMethod, EvalRow, LabelledTask } from "../methods/evaluate.js";
 import { chanceContrastiveLoss } from "../methods/monitors.js";
 import type { PretrainEpoch } from "../methods/pretrain.js";
 import type { SimclrConfig } from "../methods/simclr-config.js";
@@ -79,7 +80,9 @@ export function evalCharts(run: Run, rows: EvalRow[], tasks: LabelledTask[]): vo
   const label = (r: EvalRow) =>
     `${METHOD_TITLES[r.method]}, ${pct(r.fraction)} labels${r.pretrainEpoch && r.method !== "linear-probe-random-init" ? ` @${r.pretrainEpoch}` : ""}`;
   for (const task of tasks) {
-    const mine = rows.filter((r) => r.task === task.name);
+    const all = rows.filter((r) => r.task === task.name);
+    // Curves and confusion matrices of the first repeat; bars summarise every repeat.
+    const mine = all.filter((r) => r.repeat === 0);
     const tuned = mine.filter((r) => r.method === "fine-tune" || r.method === "scratch");
     if (tuned.length) {
       run.chart({
@@ -106,25 +109,32 @@ export function evalCharts(run: Run, rows: EvalRow[], tasks: LabelledTask[]): vo
         title: `${task.name}: confusion, ${label(r)}`,
         data: { classes: [...task.classNames], matrix: r.confusion },
       });
+    const h = headline(all);
     run.chart({
       kind: "group-bars",
-      title: `${task.name}: accuracy by method and labelled fraction`,
-      data: mine
-        .filter((r) => r.pretrainEpoch === last || r.pretrainEpoch === 0)
-        .map((r) => ({ group: `${pct(r.fraction)} labels`, value: r.accuracy, series: METHOD_TITLES[r.method] })),
+      title: `${task.name}: accuracy by method and labelled fraction${all.some((r) => r.repeat > 0) ? " (mean, 95% CI over repeats)" : ""}`,
+      data: Object.entries(h).flatMap(([key, v]) =>
+        Object.entries(METHOD_TITLES).flatMap(([m, title]) => {
+          const e = v[m as EvalMethod];
+          if (!e) return [];
+          const group = `${key.slice(key.indexOf("@") + 1)} labels`;
+          return [{ group, value: e.accuracy, series: title, ...(e.ci95 && { lo: e.ci95[0], hi: e.ci95[1] }) }];
+        }),
+      ),
     });
   }
   run.chart({
     kind: "table",
     title: "Side by side: SimCLR vs baselines",
     data: {
-      columns: ["task", "labels", "n", "method", "encoder epoch", "accuracy", "balanced accuracy", "stopped"],
+      columns: ["task", "labels", "n", "method", "encoder epoch", "repeat", "accuracy", "balanced accuracy", "stopped"],
       rows: rows.map((r) => [
         r.task,
         pct(r.fraction),
         r.labelled,
         METHOD_TITLES[r.method],
         r.pretrainEpoch,
+        r.repeat + 1,
         +r.accuracy.toFixed(4),
         +r.balancedAccuracy.toFixed(4),
         r.failure ? r.failure.kind : null,
@@ -133,27 +143,86 @@ export function evalCharts(run: Run, rows: EvalRow[], tasks: LabelledTask[]): vo
   });
 }
 
-/** Headline comparisons: does SimCLR beat its baselines, per task and fraction (final encoder)? */
-export function headline(rows: EvalRow[]): Record<string, unknown> {
-  const out: Record<string, Record<string, unknown>> = {};
+/** One method's result at a task and fraction: means over repeats, with a 95% t-interval from two repeats on. */
+export interface MethodSummary {
+  accuracy: number;
+  balancedAccuracy: number;
+  repeats: number;
+  std?: number;
+  ci95?: [number, number];
+  /** guard failures (kinds) in any repeat */
+  stopped?: string;
+}
+
+export type HeadlineEntry = { labelled: number } & Partial<Record<EvalMethod, MethodSummary>> & {
+    /** linear probe SimCLR − random init, mean of paired per-repeat differences */
+    linearProbeGain?: number;
+    linearProbeGainCI95?: [number, number];
+    /** fine-tune SimCLR − from scratch, mean of paired per-repeat differences */
+    fineTuneGain?: number;
+    fineTuneGainCI95?: [number, number];
+  };
+
+/** The rows of the final encoder and the baselines, the last row per (task, fraction, method, repeat). */
+function finalRows(rows: EvalRow[]): EvalRow[] {
   const last = rows.length ? Math.max(...rows.map((r) => r.pretrainEpoch)) : 0;
-  for (const r of rows.filter((r) => r.pretrainEpoch === last || r.pretrainEpoch === 0)) {
+  const byKey = new Map<string, EvalRow>();
+  for (const r of rows)
+    if (r.pretrainEpoch === last || r.pretrainEpoch === 0)
+      byKey.set(`${r.task}|${r.fraction}|${r.method}|${r.repeat}`, r);
+  return [...byKey.values()];
+}
+
+/** A mean over repeats with its 95% t-interval ([lo, hi] only with two or more repeats). */
+function summarise(values: number[]) {
+  const t = tInterval(values);
+  return { mean: t.mean, ...(t.n > 1 && { std: t.std, ci95: [t.lo, t.hi] as [number, number] }) };
+}
+
+/**
+ * Headline comparisons: does SimCLR beat its baselines, per task and fraction (final encoder)? With
+ * evaluate.repeats > 1 each accuracy is the mean over repeats with a 95% t-interval, and each gain is
+ * the mean of the paired per-repeat differences (same labelled subset) with its own interval.
+ */
+export function headline(rows: EvalRow[]): Record<string, HeadlineEntry> {
+  const groups = new Map<string, EvalRow[]>();
+  for (const r of finalRows(rows)) {
     const key = `${r.task}@${pct(r.fraction)}`;
-    out[key] ??= { labelled: r.labelled };
-    out[key]![r.method] = {
-      accuracy: r.accuracy,
-      balancedAccuracy: r.balancedAccuracy,
-      ...(r.failure && { stopped: r.failure.kind }),
-    };
+    groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  for (const v of Object.values(out)) {
-    const acc = (m: string) => (v[m] as { accuracy: number } | undefined)?.accuracy;
-    const lp = acc("linear-probe");
-    const lr = acc("linear-probe-random-init");
-    const ft = acc("fine-tune");
-    const sc = acc("scratch");
-    if (lp !== undefined && lr !== undefined) v.linearProbeGain = lp - lr;
-    if (ft !== undefined && sc !== undefined) v.fineTuneGain = ft - sc;
+  const out: Record<string, HeadlineEntry> = {};
+  for (const [key, rs] of groups) {
+    const v: HeadlineEntry = { labelled: rs[0]!.labelled };
+    const byMethod = new Map<EvalMethod, Map<number, EvalRow>>();
+    for (const r of rs) byMethod.set(r.method, (byMethod.get(r.method) ?? new Map()).set(r.repeat, r));
+    for (const [m, reps] of byMethod) {
+      const list = [...reps.values()];
+      const acc = summarise(list.map((r) => r.accuracy));
+      const stopped = [...new Set(list.flatMap((r) => (r.failure ? [r.failure.kind] : [])))];
+      v[m] = {
+        accuracy: acc.mean,
+        balancedAccuracy: summarise(list.map((r) => r.balancedAccuracy)).mean,
+        repeats: list.length,
+        ...(acc.ci95 && { std: acc.std, ci95: acc.ci95 }),
+        ...(stopped.length && { stopped: stopped.join(", ") }),
+      };
+    }
+    const gain = (a: EvalMethod, b: EvalMethod, name: "linearProbeGain" | "fineTuneGain") => {
+      const ra = byMethod.get(a);
+      const rb = byMethod.get(b);
+      if (!ra || !rb) return;
+      const d = [...ra].flatMap(([rep, r]) => {
+        const o = rb.get(rep);
+        return o ? [r.accuracy - o.accuracy] : [];
+      });
+      if (d.length === 0) return;
+      const g = summarise(d);
+      v[name] = g.mean;
+      if (g.ci95) v[`${name}CI95`] = g.ci95;
+    };
+    gain("linear-probe", "linear-probe-random-init", "linearProbeGain");
+    gain("fine-tune", "scratch", "fineTuneGain");
+    out[key] = v;
   }
   return out;
 }

@@ -70,3 +70,46 @@ test("the evaluation suite runs all four methods side by side, also from the fir
   val.images.dispose();
   assert.equal(liveTensors(), start);
 });
+
+test("evaluate.repeats draws new subsets and seeds per repeat; repeat 0 equals the one-repeat run", async () => {
+  const start = liveTensors();
+  const train = stripes(96, 12, 1);
+  const val = stripes(48, 12, 2);
+  const task: LabelledTask = { name: "stripes", classNames: ["h", "v", "d", "a"], train, val };
+  manualSeed(0);
+  const model = simclrModel(new TinyEncoder(1, 8), { layers: 2, hidden: 16, out: 8 });
+  const pretrained = model.stateDict();
+  const run = (repeats: number) =>
+    runEvalSuite({
+      makeEncoder: () => new TinyEncoder(1, 8),
+      makeHead: (d) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 }),
+      pretrained,
+      pretrainEpoch: 5,
+      tasks: [task],
+      cfg: EvaluateSchema.parse({
+        labelFractions: [0.25],
+        repeats,
+        linearProbe: { epochs: 2 },
+        finetune: { epochs: 1, guards: false },
+        scratch: { epochs: 1, guards: false },
+      }),
+      seed: 0,
+    });
+  const one = await run(1);
+  const three = await run(3);
+  assert.equal(three.length, 12);
+  assert.deepEqual(
+    three.map((r) => r.repeat),
+    [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2],
+  );
+  const strip = (r: (typeof one)[number]) => [r.method, r.repeat, r.accuracy, r.confusion];
+  assert.deepEqual(three.slice(0, 4).map(strip), one.map(strip));
+  // Other subsets and initialisations: the repeats' confusion matrices are not all the same.
+  const sig = (rep: number) => JSON.stringify(three.filter((r) => r.repeat === rep).map((r) => r.confusion));
+  assert.ok(sig(0) !== sig(1) || sig(1) !== sig(2), "repeats gave identical results");
+  for (const t of pretrained.values()) t.dispose();
+  model.dispose();
+  train.images.dispose();
+  val.images.dispose();
+  assert.equal(liveTensors(), start);
+});

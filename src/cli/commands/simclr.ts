@@ -27,14 +27,23 @@ async function report(dir: string, wanted: boolean): Promise<void> {
 
 function printHeadline(summary: Record<string, unknown>): void {
   const h = summary.headline as Record<string, Record<string, unknown>>;
+  const pts = (x: number) => (x * 100).toFixed(2);
+  const ci = (c: unknown) => (Array.isArray(c) ? ` [95% CI ${pts(c[0])}, ${pts(c[1])}]` : "");
   for (const [key, v] of Object.entries(h)) {
     const acc = (m: string) => {
-      const r = v[m] as { accuracy: number; balancedAccuracy: number } | undefined;
-      return r ? `${(r.accuracy * 100).toFixed(2)}% (balanced ${(r.balancedAccuracy * 100).toFixed(2)}%)` : "—";
+      const r = v[m] as { accuracy: number; balancedAccuracy: number; ci95?: [number, number] } | undefined;
+      return r ? `${pts(r.accuracy)}%${ci(r.ci95)} (balanced ${pts(r.balancedAccuracy)}%)` : "—";
     };
-    console.log(`${key} [${v.labelled} labelled]`);
-    console.log(`  linear probe: SimCLR ${acc("linear-probe")} vs random init ${acc("linear-probe-random-init")}`);
-    console.log(`  fine-tune:    SimCLR ${acc("fine-tune")} vs from scratch ${acc("scratch")}`);
+    const gain = (name: string) =>
+      typeof v[name] === "number" ? `; gain ${pts(v[name] as number)} points${ci(v[`${name}CI95`])}` : "";
+    const reps = (v["linear-probe"] ?? v["fine-tune"]) as { repeats?: number } | undefined;
+    console.log(
+      `${key} [${v.labelled} labelled${(reps?.repeats ?? 1) > 1 ? `, mean of ${reps!.repeats} repeats` : ""}]`,
+    );
+    console.log(
+      `  linear probe: SimCLR ${acc("linear-probe")} vs random init ${acc("linear-probe-random-init")}${gain("linearProbeGain")}`,
+    );
+    console.log(`  fine-tune:    SimCLR ${acc("fine-tune")} vs from scratch ${acc("scratch")}${gain("fineTuneGain")}`);
   }
   const failures = summary.failures as { task: string; method: string; message: string }[];
   for (const f of failures ?? []) console.log(`STOPPED ${f.task} ${f.method}: ${f.message}`);
