@@ -14,6 +14,18 @@ export const AugmentSchema = z.object({
   /** colour jitter strength s → (0.8s, 0.8s, 0.8s, 0.2s); 0.5 for 32 px images (§3, paper B.9) */
   jitterStrength: z.number().min(0).max(2).default(0.5),
   jitterProb: z.number().min(0).max(1).default(0.8),
+  /**
+   * torchvision ColorJitter's own arguments, replacing jitterStrength's (0.8s, 0.8s, 0.8s, 0.2s) when
+   * given: e.g. hue 0 and a low saturation keep skin tone, the race cue SimCLR must not be taught to ignore
+   */
+  jitter: z
+    .object({
+      brightness: z.number().min(0).max(1),
+      contrast: z.number().min(0).max(1),
+      saturation: z.number().min(0).max(1),
+      hue: z.number().min(0).max(0.5),
+    })
+    .optional(),
   grayscaleProb: z.number().min(0).max(1).default(0.2),
   /** Gaussian blur probability; off for 32 px images (§3), 0.5 for larger face crops */
   blurProb: z.number().min(0).max(1).default(0),

@@ -14,7 +14,11 @@ export function pipelineConfig(a: AugmentConfig, size: number): PipelineConfig {
     scale: a.cropScale,
     ratio: [3 / 4, 4 / 3], // Inception crop aspect range (paper App. A)
     flipP: a.flipProb,
-    jitter: { strength: a.jitterStrength, p: a.jitterProb },
+    jitter: {
+      strength: a.jitterStrength,
+      p: a.jitterProb,
+      ...(a.jitter && { factors: [a.jitter.brightness, a.jitter.contrast, a.jitter.saturation, a.jitter.hue] }),
+    },
     grayscaleP: a.grayscaleProb,
     blur: a.blurProb > 0 ? { p: a.blurProb, sigma: [0.1, 2] } : null,
     normalize: null, // [0,1] inputs, as google's code (google#12)

@@ -25,8 +25,11 @@ interface CropConfig {
 
 export interface SimclrConfig extends CropConfig {
   kind: "simclr";
-  /** colour jitter strength s: brightness/contrast/saturation 0.8s, hue 0.2s, applied with p */
-  jitter: { strength: number; p: number };
+  /**
+   * colour jitter strength s: brightness/contrast/saturation 0.8s, hue 0.2s, applied with p;
+   * `factors` (torchvision ColorJitter's brightness, contrast, saturation, hue) replaces them
+   */
+  jitter: { strength: number; p: number; factors?: [number, number, number, number] };
   grayscaleP: number;
   /** kernel defaults to 10% of the output side (odd) */
   blur: { p: number; sigma: [number, number]; kernel?: number } | null;
@@ -145,12 +148,13 @@ export function augment(x: Tensor, cfg: AugmentConfig, seeds: SeedSpec): Tensor 
 function simclr(x: Tensor, cfg: SimclrConfig, rngs: Rng[], H: number, W: number): Tensor {
   // Draw every parameter of every sample up front, in a fixed order per sample.
   const s = cfg.jitter.strength;
+  const [jb, jc, js, jh] = cfg.jitter.factors ?? [0.8 * s, 0.8 * s, 0.8 * s, 0.2 * s];
   const range = (r: Rng, d: number) => r.uniform(Math.max(0, 1 - d), 1 + d);
   const p = rngs.map((r) => ({
     box: sampleResizedCrop(r, H, W, cfg.scale, cfg.ratio),
     flip: r.bernoulli(cfg.flipP),
     jitter: r.bernoulli(cfg.jitter.p),
-    factors: [range(r, 0.8 * s), range(r, 0.8 * s), range(r, 0.8 * s), r.uniform(-0.2 * s, 0.2 * s)],
+    factors: [range(r, jb), range(r, jc), range(r, js), r.uniform(-jh, jh)],
     order: Array.from(r.permutation(4)),
     gray: r.bernoulli(cfg.grayscaleP),
     blur: r.bernoulli(cfg.blur?.p ?? 0),
@@ -166,7 +170,7 @@ function simclr(x: Tensor, cfg: SimclrConfig, rngs: Rng[], H: number, W: number)
   // Colour jitter in a random order per sample (torchvision ColorJitter): at stage k each sample
   // applies its k-th operation; the samples sharing an operation at a stage run as one batch.
   const ops = [adjustBrightness, adjustContrast, adjustSaturation, adjustHue];
-  if (s > 0)
+  if (jb > 0 || jc > 0 || js > 0 || jh > 0)
     for (let k = 0; k < 4; k++)
       for (let j = 0; j < 4; j++) {
         const vals = p.map((q) => q.factors[j] as number);

@@ -145,3 +145,30 @@ test("toFloatImages: uint8 NHWC → float NCHW in [0,1]", () => {
     assert.throws(() => augment(cat([rand([1, 3, 4, 4])]), simclrCifar(), { seeds: [1, 2] }), /1 images but 2 seeds/);
   });
 });
+
+test("jitter factors replace the strength: brightness only scales each image by one factor in range", () => {
+  tidy(() => {
+    const N = 200;
+    const x = rand([N, 3, 8, 8]).mul(0.5).add(0.1); // in [0.1, 0.6]: ×1.5 stays below 1, no clamping
+    const y = augment(x, { ...off, jitter: { strength: 1, p: 1, factors: [0.5, 0, 0, 0] } }, { seed: 9 });
+    const ratio = y.div(x);
+    const perImage = ratio
+      .amax([1, 2, 3])
+      .sub(ratio.amin([1, 2, 3]))
+      .max()
+      .item();
+    assert.ok(perImage < 1e-5, `one factor per image (spread ${perImage})`);
+    const f = ratio.amax([1, 2, 3]);
+    assert.ok(f.min().item() >= 0.5 - 1e-6 && f.max().item() <= 1.5 + 1e-6);
+    assert.ok(f.max().item() - f.min().item() > 0.8, "factors spread over [0.5, 1.5]");
+    // hue 0 and saturation 0 leave a colour's chromaticity alone: channel ratios are kept
+    const chroma = y
+      .select(1, 0)
+      .div(y.select(1, 1))
+      .sub(x.select(1, 0).div(x.select(1, 1)))
+      .abs()
+      .max()
+      .item();
+    assert.ok(chroma < 1e-4, `channel ratios kept (${chroma})`);
+  });
+});
