@@ -5,10 +5,15 @@
 import { z } from "zod";
 
 const fraction = z.number().gt(0).lte(1);
+/** a [low, high] range with low ≤ high */
+const range = (item: z.ZodNumber) =>
+  z.tuple([item, item]).refine(([lo, hi]) => lo <= hi, "a range [low, high] needs low ≤ high");
 
 export const AugmentSchema = z.object({
   /** RandomResizedCrop area range; SimCLR App. A uses (0.08, 1) */
-  cropScale: z.tuple([fraction, fraction]).default([0.08, 1]),
+  cropScale: range(fraction).default([0.08, 1]),
+  /** RandomResizedCrop aspect-ratio range (w/h); Inception's (3/4, 4/3), paper App. A */
+  cropRatio: range(z.number().gt(0)).default([3 / 4, 4 / 3]),
   /** horizontal flip probability */
   flipProb: z.number().min(0).max(1).default(0.5),
   /** colour jitter strength s → (0.8s, 0.8s, 0.8s, 0.2s); 0.5 for 32 px images (§3, paper B.9) */
@@ -133,7 +138,7 @@ export const FinetuneSchema = z.object({
   /** draw minibatches class-balanced */
   balancedSampling: z.boolean().default(false),
   /** crop + flip during fine-tuning (paper B.5); crop area range */
-  cropScale: z.tuple([fraction, fraction]).default([0.5, 1]),
+  cropScale: range(fraction).default([0.5, 1]),
   /** stop and explain on one-class predictions or a loss stuck at ln C */
   guards: z.boolean().default(true),
 });

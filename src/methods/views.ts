@@ -12,7 +12,7 @@ export function pipelineConfig(a: AugmentConfig, size: number): PipelineConfig {
     kind: "simclr",
     size,
     scale: a.cropScale,
-    ratio: [3 / 4, 4 / 3], // Inception crop aspect range (paper App. A)
+    ratio: a.cropRatio,
     flipP: a.flipProb,
     jitter: {
       strength: a.jitterStrength,
@@ -38,7 +38,15 @@ export const cropFlip =
     augment(
       x,
       pipelineConfig(
-        { cropScale: scale, flipProb: 0.5, jitterStrength: 0, jitterProb: 0, grayscaleProb: 0, blurProb: 0 },
+        {
+          cropScale: scale,
+          cropRatio: [3 / 4, 4 / 3],
+          flipProb: 0.5,
+          jitterStrength: 0,
+          jitterProb: 0,
+          grayscaleProb: 0,
+          blurProb: 0,
+        },
         x.shape[2]!,
       ),
       { seed: rng.seed() },
