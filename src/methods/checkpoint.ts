@@ -5,7 +5,7 @@
 // Everything random in an epoch is reseeded from (run seed, epoch), so these files are all that resume
 // needs to continue exactly as an uninterrupted run would.
 import { existsSync, readFileSync } from "node:fs";
-import { CheckpointDir } from "../runs/checkpoints.js";
+import { CheckpointDir } from "../torch/checkpoints.js";
 import type { Tensor } from "../torch/index.js";
 import { loadFile, serialize } from "../torch/safetensors.js";
 

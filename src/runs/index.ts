@@ -1,5 +1,5 @@
 // facelab/runs: run directories, configs, TensorBoard events, checkpoints, progress.
-export { CheckpointDir } from "./checkpoints.js";
+export { CheckpointDir } from "../torch/checkpoints.js";
 export { applySet, ConfigError, configToYaml, type LoadConfigOptions, loadConfig, parseSet } from "./config.js";
 export { crc32c, maskedCrc32c } from "./crc32c.js";
 export { collectEnv, type RunEnv } from "./env.js";

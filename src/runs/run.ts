@@ -3,7 +3,7 @@
 // A study is a run of kind "study" whose child runs live inside its directory.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CheckpointDir } from "./checkpoints.js";
+import { CheckpointDir } from "../torch/checkpoints.js";
 import { configToYaml } from "./config.js";
 import { collectEnv } from "./env.js";
 import { EventWriter } from "./tfevents.js";

@@ -1,5 +1,6 @@
 // facelab/torch: LibTorch from TypeScript. Knows nothing about faces.
 export * from "./autograd.js";
+export { CheckpointDir } from "./checkpoints.js";
 export * from "./creation.js";
 export { callOp, schemaOf } from "./dispatch.js";
 export * as distributed from "./distributed/index.js";

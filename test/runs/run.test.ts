@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import YAML from "yaml";
-import { CheckpointDir } from "../../src/runs/checkpoints.js";
 import { Run } from "../../src/runs/run.js";
 import { listRuns, readMetrics } from "../../src/runs/scan.js";
 
@@ -179,21 +178,4 @@ test("studies list their child runs", async () => {
       ["bias/ratio-0.5", "finished"],
     ],
   );
-});
-
-test("checkpoints keep the last N steps and write atomically", () => {
-  const ck = new CheckpointDir(join(root, "ck"), { keepLast: 2 });
-  for (const step of [10, 20, 30]) {
-    ck.save(step, new Uint8Array([step]));
-    ck.save(step, new Uint8Array([step, 1]), ".optim.safetensors");
-  }
-  assert.deepEqual(readdirSync(ck.dir).sort(), [
-    "step-00000020.optim.safetensors",
-    "step-00000020.safetensors",
-    "step-00000030.optim.safetensors",
-    "step-00000030.safetensors",
-  ]);
-  assert.equal(ck.latest()!.step, 30);
-  assert.ok(!existsSync(`${ck.pathFor(30)}.tmp`));
-  assert.throws(() => new CheckpointDir(join(root, "ck2"), { keepLast: 0 }), /keepLast/);
 });

@@ -1,4 +1,6 @@
-// checkpoints/: numbered checkpoint files, keeping the last N (plus any marked "best").
+// A checkpoint folder of numbered files (step-00001200.safetensors, …) keeping the last N steps.
+// Plain file handling with no LibTorch: it lives here, in the lowest TypeScript layer, so that both
+// methods/ (SimCLR checkpoints) and runs/ (the run directory) can use it (DESIGN.md layer order).
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
