@@ -86,6 +86,11 @@ static Napi::Value MallocTrim(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Bytes the process holds in allocated malloc chunks, over all arenas (glibc's mallinfo2).
+static Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(mallinfo2().uordblks));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Intra-op threads: FACELAB_THREADS, else every core (LibTorch defaults to 1 on small machines).
   int threads = static_cast<int>(std::thread::hardware_concurrency());
@@ -99,6 +104,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
+  exports.Set("mallocInUse", Napi::Function::New(env, MallocInUse));
   return exports;
 }
 

@@ -11,49 +11,73 @@ static int64_t storageBytes(const at::Tensor& t) {
   return static_cast<int64_t>(t.storage().nbytes());
 }
 
-void disposeSlot(Napi::BasicEnv env, Slot* slot) {
-  if (slot->tensor == nullptr) return;
-  delete slot->tensor;
-  slot->tensor = nullptr;
-  liveTensorCount--;
+// Frees one Slot. Called from dispose() or, for a forgotten handle, from the GC finalizer, which
+// is a basic finalizer (no JS calls) and so runs inside the collection; one taking Napi::Env would
+// be queued until the event loop turns, and a synchronous loop would pile up every collected handle.
+static void releaseSlot(node_api_basic_env env, void* data, void* /*hint*/) {
+  auto* slot = static_cast<Slot*>(data);
   if (slot->accounted != 0) {
     int64_t ignored;
     napi_adjust_external_memory(env, -slot->accounted, &ignored);
-    slot->accounted = 0;
   }
+  delete slot;
+  liveTensorCount--;
 }
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
-  auto* slot = new Slot{new at::Tensor(std::move(t)), 0};
-  liveTensorCount++;
-  slot->accounted = storageBytes(*slot->tensor);
-  if (slot->accounted != 0) {
-    int64_t ignored;
-    napi_adjust_external_memory(env, slot->accounted, &ignored);
+  int64_t bytes = storageBytes(t);
+  Napi::Object handle = Napi::Object::New(env);
+  // The tag goes on first and stays after dispose, so a disposed handle is still known as a tensor
+  // handle (DisposedError, not TypeError). The wrap is the object's last property, which V8 removes
+  // without giving the object a slow dictionary map.
+  NAPI_THROW_IF_FAILED(env, napi_type_tag_object(env, handle, &kTensorTag), Napi::Value());
+  auto* slot = new Slot{std::move(t), bytes};
+  napi_status status = napi_wrap(env, handle, slot, releaseSlot, nullptr, nullptr);
+  if (status != napi_ok) {
+    delete slot;
+    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   }
-  // A basic finalizer (no JS calls) runs inside GC; one taking Napi::Env would be queued until the
-  // event loop turns, so a synchronous training loop would pile up every collected handle.
-  auto ext = Napi::External<Slot>::New(env, slot, [](Napi::BasicEnv env, Slot* s) {
-    disposeSlot(env, s);
-    delete s;
-  });
-  napi_type_tag_object(env, ext, &kTensorTag);
-  return ext;
+  liveTensorCount++;
+  if (bytes != 0) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, bytes, &ignored);
+  }
+  return handle;
 }
 
 bool isTensorHandle(const Napi::Value& v) {
-  if (!v.IsExternal()) return false;
+  if (!v.IsObject()) return false;
   bool ok = false;
   napi_check_object_type_tag(v.Env(), v, &kTensorTag, &ok);
   return ok;
 }
 
+// The live Slot behind a tensor handle, or nullptr once it was disposed.
+static Slot* slotOf(Napi::Env env, const Napi::Value& v) {
+  void* data = nullptr;
+  return napi_unwrap(env, v, &data) == napi_ok ? static_cast<Slot*>(data) : nullptr;
+}
+
 at::Tensor& unwrapTensor(Napi::Env env, const Napi::Value& v, const char* what) {
   if (!isTensorHandle(v)) throwTorchError(env, "TypeError", std::string("expected a Tensor for ") + what);
-  Slot* slot = v.As<Napi::External<Slot>>().Data();
-  if (slot->tensor == nullptr)
+  Slot* slot = slotOf(env, v);
+  if (slot == nullptr)
     throwTorchError(env, "DisposedError", std::string("tensor passed as ") + what + " has already been disposed");
-  return *slot->tensor;
+  return slot->tensor;
+}
+
+bool disposeHandle(Napi::Env env, const Napi::Value& v) {
+  if (!isTensorHandle(v)) throwTorchError(env, "TypeError", "dispose() expects a Tensor handle");
+  void* data = nullptr;
+  // napi_remove_wrap deletes N-API's finalizer reference now; it fails once the wrap is gone.
+  if (napi_remove_wrap(env, v, &data) != napi_ok) return false;
+  releaseSlot(env, data, nullptr);
+  return true;
+}
+
+bool isDisposedHandle(Napi::Env env, const Napi::Value& v) {
+  if (!isTensorHandle(v)) throwTorchError(env, "TypeError", "isDisposed() expects a Tensor handle");
+  return slotOf(env, v) == nullptr;
 }
 
 void throwTorchError(Napi::Env env, const std::string& kind, const std::string& message) {

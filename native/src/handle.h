@@ -1,5 +1,9 @@
-// One heap at::Tensor per JS handle. A handle is a Napi::External<Slot>; dispose() frees the
-// tensor at once, the finalizer is only a backstop for handles the program forgot.
+// One at::Tensor per JS handle. A handle is a small type-tagged JS object wrapping a Slot
+// (napi_wrap). dispose() unwraps it and frees everything native at once: the tensor, the Slot and
+// N-API's finalizer reference, so nothing of a disposed handle is left in glibc's heap (records
+// left there until V8 collected them fragmented it: bench/README.md "Memory"). What remains is the
+// empty JS object, a husk in V8's heap whose later collection runs no native code. The GC
+// finalizer is only a backstop for handles the program forgot to dispose.
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
@@ -8,16 +12,21 @@
 namespace facelab {
 
 struct Slot {
-  at::Tensor* tensor;
+  at::Tensor tensor;
   int64_t accounted;  // bytes reported to V8 through napi_adjust_external_memory
 };
 
 extern std::atomic<int64_t> liveTensorCount;
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor t);
-// Returns the tensor behind a handle; throws a TypeError naming `what` if v is not a live handle.
+// Returns the tensor behind a handle; throws a TorchError (kind TypeError) naming `what` if v is not
+// a tensor handle, or (kind DisposedError) if it was disposed.
 at::Tensor& unwrapTensor(Napi::Env env, const Napi::Value& v, const char* what);
 bool isTensorHandle(const Napi::Value& v);
-void disposeSlot(Napi::BasicEnv env, Slot* slot);
+// Frees the handle's tensor and records now. Returns false (and does nothing) if it was already
+// disposed; throws a TorchError if v is not a tensor handle.
+bool disposeHandle(Napi::Env env, const Napi::Value& v);
+// Whether a tensor handle was disposed; throws a TorchError if v is not a tensor handle.
+bool isDisposedHandle(Napi::Env env, const Napi::Value& v);
 
 }  // namespace facelab

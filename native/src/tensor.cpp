@@ -72,14 +72,15 @@ static Napi::Value DataView(const Napi::CallbackInfo& info) {
   })
 }
 
+// dispose(handle) -> true if it freed the tensor, false if the handle was already disposed.
 static Napi::Value Dispose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (isTensorHandle(info[0])) disposeSlot(env, info[0].As<Napi::External<Slot>>().Data());
-  return env.Undefined();
+  FACELAB_GUARD(env, { return Napi::Boolean::New(env, disposeHandle(env, info[0])); })
 }
 
 static Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), info[0].As<Napi::External<Slot>>().Data()->tensor == nullptr);
+  Napi::Env env = info.Env();
+  FACELAB_GUARD(env, { return Napi::Boolean::New(env, isDisposedHandle(env, info[0])); })
 }
 
 static Napi::Value Shape(const Napi::CallbackInfo& info) {

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Opaque native tensor handle (a tagged Napi::External). */
+/** Opaque native tensor handle (a type-tagged object wrapping the native tensor; see native/src/handle.h). */
 export type Handle = { readonly __handle: unique symbol };
 
 export interface NativeConfig {
@@ -25,7 +25,8 @@ export interface NativeAddon {
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): Handle;
   toBuffer(h: Handle): ArrayBuffer;
   dataView(h: Handle): ArrayBuffer;
-  dispose(h: Handle): void;
+  /** Frees the tensor now; false if it was already disposed. */
+  dispose(h: Handle): boolean;
   isDisposed(h: Handle): boolean;
   shape(h: Handle): number[];
   strides(h: Handle): number[];
@@ -56,6 +57,7 @@ export interface NativeAddon {
   manualSeed(seed: number): void;
   liveTensors(): number;
   mallocTrim(): void;
+  mallocInUse(): number;
   [key: string]: unknown;
 }
 

@@ -16,6 +16,9 @@ export const getNumThreads = (): number => native.config().numThreads;
 /** Returns freed heap memory to the OS (glibc keeps it otherwise). */
 export const mallocTrim = (): void => native.mallocTrim();
 
+/** Bytes in allocated malloc chunks (glibc mallinfo2 uordblks): native heap use, for memory tests. */
+export const mallocInUse = (): number => native.mallocInUse();
+
 let cached: NativeConfig | undefined;
 /** LibTorch version, BLAS in use, threads, CUDA and Gloo availability. */
 export function buildInfo(): NativeConfig {
