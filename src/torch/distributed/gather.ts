@@ -11,6 +11,7 @@
 // which is the single-process gradient when L_k is the mean over rank k's share of the anchors
 // (equal shards: (1/W) Σ_k L_k is the global mean), and also when every rank computes the same
 // full loss on Z. Without the sum (sumGradients: false) the cross-rank negative terms are lost.
+import { noGrad } from "../autograd.js";
 import { cat } from "../ops.js";
 import { tidy } from "../scope.js";
 import type { Tensor } from "../tensor.js";
@@ -39,6 +40,28 @@ export async function allGatherWithGrad(x: Tensor, o: GatherOptions = {}): Promi
     if ((o.sumGradients ?? true) && x.requiresGrad) g.sumGradientInBackward(z);
     return z;
   });
+}
+
+/**
+ * Σ over ranks of x, with gradient, synchronously (usable inside a model's forward, e.g. for
+ * SyncBatchNorm's statistics). The adjoint of a sum all-reduce is a sum all-reduce: the gradient
+ * reaching this rank's x is Σ_k ∂L_k/∂y (every rank must run backward through the result, as in
+ * any data-parallel step). Outside a distributed run it returns an alias of x.
+ */
+export function allReduceWithGrad(x: Tensor, o: GatherOptions = {}): Tensor {
+  const g = o.group ?? getDefaultGroup();
+  if (!g || g.worldSize === 1) return x.alias();
+  // A fresh node in the graph whose values are then overwritten by the sum: clone's backward is
+  // the identity and saves nothing, so changing y's values under noGrad leaves backward exact.
+  const y = x.clone();
+  try {
+    noGrad(() => g.allReduceSync(y, "sum"));
+    if ((o.sumGradients ?? true) && y.requiresGrad) g.sumGradientInBackward(y);
+  } catch (e) {
+    y.dispose();
+    throw e;
+  }
+  return y;
 }
 
 /** All-gathers x along dim 0 without gradient (labels, indices, embeddings for evaluation). */

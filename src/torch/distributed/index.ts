@@ -1,6 +1,6 @@
 // facelab/torch/distributed: multi-process data-parallel training on c10d (issue 7).
-export { type DdpOptions, DistributedDataParallel, type HasParameters, makeBuckets } from "./ddp.js";
-export { allGatherCat, allGatherWithGrad, type GatherOptions } from "./gather.js";
+export { bucketIndices, type DdpOptions, DistributedDataParallel, type HasParameters, makeBuckets } from "./ddp.js";
+export { allGatherCat, allGatherWithGrad, allReduceWithGrad, type GatherOptions } from "./gather.js";
 export { globalMean, isMainProcess, type MetricOp, rankZeroLog, rankZeroOnly, reduceMetrics } from "./helpers.js";
 export {
   type Backend,
@@ -19,4 +19,10 @@ export {
   resolveGroup,
 } from "./process-group.js";
 export { DistributedSampler, type SamplerOptions } from "./sampler.js";
-export { type SyncBatchNormOptions, syncBatchNorm } from "./sync-batchnorm.js";
+export {
+  convertSyncBatchNorm,
+  SyncBatchNorm,
+  type SyncBatchNormModuleOptions,
+  type SyncBatchNormOptions,
+  syncBatchNorm,
+} from "./sync-batchnorm.js";

@@ -14,10 +14,16 @@ interface DistNative {
   distAllgather(id: number, t: Handle): Promise<Handle[]>;
   distBarrier(id: number): Promise<void>;
   distGradAllreduceHook(id: number, t: Handle): void;
+  distAllreduceSync(id: number, t: Handle, op: string): void;
+  distReducerCreate(id: number, params: Handle[], buckets: number[][]): number;
+  distReducerSetEnabled(reducer: number, on: boolean): void;
+  distReducerFinalize(reducer: number): Promise<{ unused: number[]; events: string[] }>;
+  distReducerDestroy(reducer: number): void;
   distDestroy(id: number): Promise<void>;
 }
 
-function dist(): DistNative {
+/** @internal The addon's c10d entry points (throws a clear error when the build has none). */
+export function dist(): DistNative {
   if (typeof native.distInit !== "function")
     throw new TorchError(
       "this build of the addon has no c10d process groups (install libgloo-dev and run `npm run build:native`)",
@@ -71,6 +77,10 @@ export class ProcessGroup {
     readonly backend: Backend,
   ) {}
 
+  get isDestroyed(): boolean {
+    return this.#destroyed;
+  }
+
   #n(): DistNative {
     if (this.#destroyed) throw new TorchError("process group has been destroyed", "DistributedError");
     return dist();
@@ -92,6 +102,30 @@ export class ProcessGroup {
     const buf = t.isContiguous() ? t : t.contiguous();
     await this.#run(() => n.distAllreduce(this.id, buf.handle, op === "avg" ? "sum" : op));
     if (op === "avg") buf.div_(this.worldSize);
+    if (buf !== t) {
+      t.copy_(buf);
+      buf.dispose();
+    }
+    return t;
+  }
+
+  /**
+   * allReduce that blocks the calling thread until done (for collectives inside a synchronous
+   * forward, such as SyncBatchNorm's statistics). Waits at most the group's timeout; a failure
+   * throws a TorchError naming the rank. Every rank must call it at the same point.
+   */
+  allReduceSync(t: Tensor, op: ReduceOp = "sum"): Tensor {
+    if (op === "avg" && !/^float|^bfloat/.test(t.dtype))
+      throw new TorchError(`allReduceSync: op "avg" needs a floating tensor, got ${t.dtype}`, "ValueError");
+    const n = this.#n();
+    const buf = t.isContiguous() ? t : t.contiguous();
+    try {
+      n.distAllreduceSync(this.id, buf.handle, op === "avg" ? "sum" : op);
+    } catch (e) {
+      if (buf !== t) buf.dispose();
+      throw asTorchError(e);
+    }
+    if (op === "avg") buf.div_(this.worldSize).dispose();
     if (buf !== t) {
       t.copy_(buf);
       buf.dispose();

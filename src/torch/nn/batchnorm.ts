@@ -18,7 +18,8 @@ export interface BatchNormOptions extends FactoryOptions {
   trackRunningStats?: boolean;
 }
 
-abstract class BatchNormBase extends Module {
+/** Shared by BatchNorm1d/2d and torch/distributed's SyncBatchNorm (PyTorch's _BatchNorm). */
+export abstract class BatchNormBase extends Module {
   readonly eps: number;
   readonly momentum: number | null;
   readonly affine: boolean;
@@ -95,13 +96,18 @@ abstract class BatchNormBase extends Module {
         );
     }
     const updateStats = !this.training || this.trackRunningStats;
-    return F.batchNorm(x, updateStats ? this.runningMean : null, updateStats ? this.runningVar : null, {
+    return this.normalize(x, updateStats ? this.runningMean : null, updateStats ? this.runningVar : null, {
       weight: this.weight,
       bias: this.bias,
       training: useBatchStats,
       momentum: factor,
       eps: this.eps,
     });
+  }
+
+  /** The normalisation itself, after the checks and bookkeeping (SyncBatchNorm overrides it). */
+  protected normalize(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, o: F.BatchNormOptions): Tensor {
+    return F.batchNorm(x, runningMean, runningVar, o);
   }
 
   override extraRepr(): string {

@@ -14,31 +14,32 @@ function close(a: number[], b: number[], tol: number, what: string) {
 }
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
 
-test("SGD steps with global batch 8 over 2 workers match one process with batch 8", async () => {
-  const ranks = await runRanks("train.ts", 2);
-  for (const r of ranks) assert.equal(r.code, 0, `rank ${r.rank} failed:\n${r.stderr}`);
-  const start = liveTensors();
-  // Oracle: the same steps in this process on the full batch, from rank 0's initial weights.
-  const { x, y } = regressionData();
-  const params = initMlp(1);
-  const initial = params.map((p) => p.toNumbers());
-  for (let s = 0; s < STEPS; s++) {
-    tidy(() => {
-      mlpLoss(params, x, y).backward();
-      sgdStep(params, LR);
-    });
-  }
-  for (const { rank, result } of ranks) {
-    const got = (result as { params: number[][] }).params;
-    got.forEach((p, i) => {
-      close(p, params[i]?.toNumbers() ?? [], 1e-5, `rank ${rank} param ${i}`);
-    });
-    // and training moved them (the comparison is not between two untouched copies)
-    assert.ok(Math.abs((got[0]?.[0] ?? 0) - (initial[0]?.[0] ?? 0)) > 1e-3);
-  }
-  for (const t of [x, y, ...params]) t.dispose();
-  assert.equal(liveTensors(), start);
-});
+for (const overlap of [true, false])
+  test(`SGD steps with global batch 8 over 2 workers match one process with batch 8 (${overlap ? "all-reduce overlapping backward" : "all-reduce after backward"})`, async () => {
+    const ranks = await runRanks("train.ts", 2, { OVERLAP: overlap ? "1" : "0" });
+    for (const r of ranks) assert.equal(r.code, 0, `rank ${r.rank} failed:\n${r.stderr}`);
+    const start = liveTensors();
+    // Oracle: the same steps in this process on the full batch, from rank 0's initial weights.
+    const { x, y } = regressionData();
+    const params = initMlp(1);
+    const initial = params.map((p) => p.toNumbers());
+    for (let s = 0; s < STEPS; s++) {
+      tidy(() => {
+        mlpLoss(params, x, y).backward();
+        sgdStep(params, LR);
+      });
+    }
+    for (const { rank, result } of ranks) {
+      const got = (result as { params: number[][] }).params;
+      got.forEach((p, i) => {
+        close(p, params[i]?.toNumbers() ?? [], 1e-5, `rank ${rank} param ${i}`);
+      });
+      // and training moved them (the comparison is not between two untouched copies)
+      assert.ok(Math.abs((got[0]?.[0] ?? 0) - (initial[0]?.[0] ?? 0)) > 1e-3);
+    }
+    for (const t of [x, y, ...params]) t.dispose();
+    assert.equal(liveTensors(), start);
+  });
 
 test("NT-Xent with negatives gathered from 2 workers equals the loss and gradient on the concatenated batch", async () => {
   const ranks = await runRanks("ntxent.ts", 2);
@@ -74,4 +75,47 @@ test("without summing the gathered gradient the cross-worker negative terms are 
   const maxDiff = Math.max(...got.map((v, i) => Math.abs(v - (grad[i] as number))));
   assert.ok(maxDiff > 1e-3, `expected a visible difference, max |Δ| = ${maxDiff}`);
   for (const t of [x1, x2, w]) t.dispose();
+});
+
+test("bucket all-reduces launch during backward; noSync accumulation and unused parameters", async () => {
+  const ranks = await runRanks("overlap.ts", 2);
+  for (const r of ranks) assert.equal(r.code, 0, `rank ${r.rank} failed:\n${r.stderr}`);
+  // Oracle: the gradient of the global mean loss on the whole batch in one process.
+  const { x, y } = regressionData();
+  const params = initMlp(1);
+  tidy(() => mlpLoss(params, x, y).backward());
+  const want = params.map((p) => p.grad?.toNumbers() ?? []);
+  for (const { rank, result } of ranks) {
+    const o = result as {
+      step: { events: string[]; grads: number[][] };
+      accumulated: { inside: (number[] | null)[]; grads: number[][]; events: string[] };
+      unusedError: string;
+      unused: { grads: number[][]; extra: number[] };
+    };
+    const ev = o.step.events;
+    // Parameters are w1 b1 w2 b2 (0..3); buckets (b2, w2, b1) then (w1). Bucket 0 was launched
+    // before w1's gradient existed, i.e. while backward was still running, and everything was
+    // launched before syncGradients() began.
+    const launch0 = ev.indexOf("launch 0");
+    assert.ok(launch0 >= 0 && launch0 < ev.indexOf("grad 0"), `rank ${rank} events ${ev.join(", ")}`);
+    assert.ok(ev.indexOf("launch 1") < ev.indexOf("finalize"), `rank ${rank} events ${ev.join(", ")}`);
+    assert.deepEqual(ev.slice().sort(), ["finalize", "grad 0", "grad 1", "grad 2", "grad 3", "launch 0", "launch 1"]);
+    o.step.grads.forEach((gr, i) => {
+      close(gr, want[i] ?? [], 1e-6, `rank ${rank} grad ${i}`);
+    });
+    // noSync: the first micro-batch's gradient stayed local (syncGradients inside was a no-op) …
+    assert.ok(o.accumulated.inside.every((gr) => gr !== null));
+    // … and the synchronised backward all-reduced the accumulated sum.
+    o.accumulated.grads.forEach((gr, i) => {
+      close(gr, want[i] ?? [], 1e-6, `rank ${rank} accumulated grad ${i}`);
+    });
+    assert.ok(o.accumulated.events.includes("launch 0"));
+    assert.match(o.unusedError, /TorchError: .*rank \d.*got no gradient.*\(extra\).*findUnusedParameters: true/);
+    o.unused.grads.forEach((gr, i) => {
+      close(gr, want[i] ?? [], 1e-6, `rank ${rank} grad ${i} with an unused parameter`);
+    });
+    assert.deepEqual(o.unused.extra, [0, 0, 0]);
+  }
+  for (const p of params) p.grad = null;
+  for (const t of [x, y, ...params]) t.dispose();
 });
