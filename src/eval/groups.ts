@@ -1,6 +1,7 @@
 // Per-group metric frames in the style of fairlearn's MetricFrame: each metric overall and per
 // group, the worst group, the max gap (difference) and min/max ratio between groups, all with
-// seeded, group-stratified bootstrap percentile intervals.
+// seeded, group-stratified bootstrap percentile intervals (resampling people, not images, when
+// each sample's identity is given).
 import { TorchError } from "../torch/index.js";
 import { checkSameLength, type NumberArray, toFloat64 } from "./arrays.js";
 import {
@@ -19,13 +20,18 @@ export interface MetricSpec {
   higherIsBetter?: boolean;
 }
 
-export interface MetricFrameOptions extends Omit<BootstrapOptions, "strata"> {
+export interface MetricFrameOptions extends Omit<BootstrapOptions, "strata" | "clusters"> {
   metrics: Record<string, MetricFn | MetricSpec>;
   yTrue: NumberArray;
   /** Predictions, or any per-sample value a metric needs (e.g. confidences for a mean-confidence metric). */
   yPred: NumberArray;
   /** Sensitive feature of each sample. */
   groups: ArrayLike<string | number>;
+  /**
+   * Identity (person) of each sample. Given, the intervals resample people within each group (a
+   * cluster bootstrap) unless resample is "unit"; a person must belong to one group.
+   */
+  identities?: ArrayLike<string | number>;
   /** Groups smaller than this get a warning: their intervals are too wide to mean much (default 30). */
   minGroupSize?: number;
 }
@@ -67,16 +73,17 @@ export function metricFrame(o: MetricFrameOptions): MetricFrame {
   const G = groupNames.length;
   const M = names.length;
   // One statistic vector per (re)sample: [overall×M, group-major G×M, min, max, diff, ratio, worst ×M].
-  // Stratified resampling lists each group's (resampled) indices as one contiguous run, in strata order.
-  const stat = (idx: Int32Array): number[] => {
+  // Stratified resampling lists each group's (resampled) indices as one contiguous run, in strata
+  // order, runs[g] long (a cluster resample's runs vary in length).
+  const stat = (idx: Int32Array, runs: Int32Array): number[] => {
     const t = take(yTrue, idx);
     const p = take(yPred, idx);
     const out = specs.map((s) => s.fn(t, p));
     const perGroup: number[][] = [];
     let start = 0;
-    for (const g of strata.values()) {
-      const sub = idx.subarray(start, start + g.length);
-      start += g.length;
+    for (let g = 0; g < G; g++) {
+      const sub = idx.subarray(start, start + (runs[g] as number));
+      start += runs[g] as number;
       const gt = take(yTrue, sub);
       const gp = take(yPred, sub);
       perGroup.push(specs.map((s) => s.fn(gt, gp)));
@@ -90,10 +97,13 @@ export function metricFrame(o: MetricFrameOptions): MetricFrame {
     }
     return out;
   };
+  if (o.identities) checkSameLength("metricFrame", yTrue, o.identities, "yTrue", "identities");
   const { point, replicates } = bootstrapReplicates(yTrue.length, stat, {
     nBoot: o.nBoot,
     seed: o.seed,
     strata: o.groups,
+    clusters: o.identities,
+    resample: o.resample,
   });
   const est = percentileIntervals(point, replicates, o.level);
 

@@ -9,3 +9,4 @@ export * from "./knn.js";
 export * from "./openset.js";
 export * from "./stats.js";
 export * from "./verification.js";
+export * from "./verification-ci.js";

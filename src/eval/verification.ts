@@ -200,7 +200,11 @@ export function tarAtFar(
 
 /** Equal error rate: where FMR and FNMR cross, interpolated linearly between ROC points. */
 export function eer(genuine: NumberArray, impostor: NumberArray): { eer: number; threshold: number } {
-  const r = roc(genuine, impostor);
+  return eerOfRoc(roc(genuine, impostor));
+}
+
+/** The equal error rate of a ROC (see eer). */
+export function eerOfRoc(r: Roc): { eer: number; threshold: number } {
   for (let k = 1; k < r.thresholds.length; k++) {
     const d1 = 1 - (r.tmr[k] as number) - (r.fmr[k] as number);
     if (d1 > 0) continue;

@@ -90,3 +90,44 @@ test("bootstrapCI of a mean has the textbook width ≈ 2·1.96·σ/√n", () => 
   close(ci.value, mean(x));
   close(ci.hi - ci.lo, (2 * 1.96 * sd) / Math.sqrt(400), 0.02, "width");
 });
+
+test("with identities the frame resamples people: wider intervals when a person's samples agree", () => {
+  // 40 people × 5 samples per group; a person is right or wrong on all 5 samples.
+  const rng = new Rng(9);
+  const yTrue: number[] = [];
+  const yPred: number[] = [];
+  const groups: string[] = [];
+  const identities: string[] = [];
+  for (const [g, p] of [
+    ["a", 0.8],
+    ["b", 0.6],
+  ] as const)
+    for (let person = 0; person < 40; person++) {
+      const right = rng.bernoulli(p);
+      for (let k = 0; k < 5; k++) {
+        yTrue.push(1);
+        yPred.push(right ? 1 : 0);
+        groups.push(g);
+        identities.push(`${g}${person}`);
+      }
+    }
+  const common = { metrics: { accuracy }, yTrue, yPred, groups, nBoot: 1000, seed: 4 };
+  const byPerson = metricFrame({ ...common, identities });
+  const bySample = metricFrame({ ...common, identities, resample: "unit" });
+  const plain = metricFrame(common);
+  assert.deepEqual(bySample.byGroup, plain.byGroup, 'resample "unit" is the sample bootstrap');
+  const width = (e: { lo: number; hi: number } | undefined) => (e ? e.hi - e.lo : Number.NaN);
+  for (const g of ["a", "b"]) {
+    const wide = width(byPerson.byGroup[g]?.accuracy);
+    const narrow = width(bySample.byGroup[g]?.accuracy);
+    // Textbook: 2·1.96·√(p(1−p)/people) by person; √5 narrower by sample.
+    const p = byPerson.byGroup[g]?.accuracy?.value as number;
+    close(wide, 2 * 1.96 * Math.sqrt((p * (1 - p)) / 40), 0.04, `group ${g} width by person`);
+    assert.ok(wide / narrow > 1.8 && wide / narrow < 2.8, `group ${g}: ${wide} vs ${narrow}, √5 ≈ 2.24`);
+  }
+  assert.equal(byPerson.overall.accuracy?.value, plain.overall.accuracy?.value);
+  assert.throws(
+    () => metricFrame({ ...common, identities: identities.slice(1) }),
+    /yTrue has 400 entries but identities has 399/,
+  );
+});
