@@ -4,9 +4,17 @@
 import { empty, nn, noGrad, type Tensor, TorchError, tensor } from "../torch/index.js";
 import type { LossOutput } from "./common.js";
 import { cosineLogits } from "./common.js";
-import { type ArcFaceOptions, arcFaceLoss, type CosFaceOptions, cosFaceLoss, softmaxLoss } from "./margins.js";
+import {
+  type ArcFaceOptions,
+  arcFaceLoss,
+  type CosFaceOptions,
+  cosFaceLoss,
+  MARGIN_SCALE,
+  softmaxLoss,
+} from "./margins.js";
 import { meanFeatureNorm, type RingLossOptions, ringLoss } from "./ring.js";
 import {
+  SPHEREFACE_R_SCALE,
   type SphereFaceLambdaSchedule,
   type SphereFaceROptions,
   sphereFaceLambda,
@@ -139,53 +147,47 @@ export class SphereFaceHead extends ClassifierHead {
   }
 }
 
+/**
+ * A head on normalised features and weights whose evaluation logits are s·cos θ: the margin loss
+ * applies its margin to the target logit and scales by s, and logits() uses the same s (the
+ * loss's default when options.scale is unset), so training and evaluation logits share a scale.
+ */
+export abstract class ScaledCosineHead<O extends { scale?: number }> extends ClassifierHead {
+  /** The margin loss, called with this head's options. */
+  protected abstract readonly marginLoss: (features: Tensor, weight: Tensor, labels: Tensor, o: O) => LossOutput;
+  /** s when options.scale is unset: the margin loss's own default. */
+  protected abstract readonly defaultScale: number;
+  constructor(
+    inFeatures: number,
+    numClasses: number,
+    readonly options: HeadFactoryOptions & O = {} as HeadFactoryOptions & O,
+  ) {
+    super(inFeatures, numClasses, options);
+  }
+  forward(features: Tensor, labels: Tensor): LossOutput {
+    return this.marginLoss(features, this.weight, labels, this.options);
+  }
+  logits(features: Tensor): Tensor {
+    return cosineLogits(features, this.weight).mul(this.options.scale ?? this.defaultScale);
+  }
+}
+
 /** opensphere's SphereFace (s·cos with a detached multiplicative margin; no annealing). */
-export class SphereFaceRHead extends ClassifierHead {
-  constructor(
-    inFeatures: number,
-    numClasses: number,
-    readonly options: HeadFactoryOptions & SphereFaceROptions = {},
-  ) {
-    super(inFeatures, numClasses, options);
-  }
-  forward(features: Tensor, labels: Tensor): LossOutput {
-    return sphereFaceRLoss(features, this.weight, labels, this.options);
-  }
-  logits(features: Tensor): Tensor {
-    return cosineLogits(features, this.weight).mul(this.options.scale ?? 30);
-  }
+export class SphereFaceRHead extends ScaledCosineHead<SphereFaceROptions> {
+  protected readonly marginLoss = sphereFaceRLoss;
+  protected readonly defaultScale = SPHEREFACE_R_SCALE;
 }
 
-export class CosFaceHead extends ClassifierHead {
-  constructor(
-    inFeatures: number,
-    numClasses: number,
-    readonly options: HeadFactoryOptions & CosFaceOptions = {},
-  ) {
-    super(inFeatures, numClasses, options);
-  }
-  forward(features: Tensor, labels: Tensor): LossOutput {
-    return cosFaceLoss(features, this.weight, labels, this.options);
-  }
-  logits(features: Tensor): Tensor {
-    return cosineLogits(features, this.weight).mul(this.options.scale ?? 64);
-  }
+/** CosFace / AM-Softmax: target logit s·(cos θ − m). */
+export class CosFaceHead extends ScaledCosineHead<CosFaceOptions> {
+  protected readonly marginLoss = cosFaceLoss;
+  protected readonly defaultScale = MARGIN_SCALE;
 }
 
-export class ArcFaceHead extends ClassifierHead {
-  constructor(
-    inFeatures: number,
-    numClasses: number,
-    readonly options: HeadFactoryOptions & ArcFaceOptions = {},
-  ) {
-    super(inFeatures, numClasses, options);
-  }
-  forward(features: Tensor, labels: Tensor): LossOutput {
-    return arcFaceLoss(features, this.weight, labels, this.options);
-  }
-  logits(features: Tensor): Tensor {
-    return cosineLogits(features, this.weight).mul(this.options.scale ?? 64);
-  }
+/** ArcFace: target logit s·cos(θ + m). */
+export class ArcFaceHead extends ScaledCosineHead<ArcFaceOptions> {
+  protected readonly marginLoss = arcFaceLoss;
+  protected readonly defaultScale = MARGIN_SCALE;
 }
 
 export const HEAD_NAMES = ["softmax", "ring", "sphereface", "sphereface-r", "cosface", "arcface"] as const;

@@ -11,6 +11,7 @@ export {
   type HeadOptions,
   RingLoss,
   RingSoftmaxHead,
+  ScaledCosineHead,
   SoftmaxHead,
   SphereFaceHead,
   SphereFaceRHead,
@@ -21,6 +22,7 @@ export {
   type CosFaceOptions,
   cosFaceLoss,
   crossEntropyLoss,
+  MARGIN_SCALE,
   softmaxLoss,
 } from "./margins.js";
 export { type NtXentGlobalBatch, type NtXentOptions, type NtXentOutput, ntXent, ntXentWithLogits } from "./ntxent.js";
@@ -30,6 +32,7 @@ export {
   aSoftmaxPsi,
   chebyshevCos,
   SPHEREFACE_LAMBDA_DEFAULTS,
+  SPHEREFACE_R_SCALE,
   type SphereFaceLambdaSchedule,
   type SphereFaceOptions,
   type SphereFaceROptions,

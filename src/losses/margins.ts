@@ -18,8 +18,11 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor): LossOutput {
   return { loss: F.crossEntropy(logits, labels), logits };
 }
 
+/** Default scale s of CosFace and ArcFace (insightface/opensphere: 64). */
+export const MARGIN_SCALE = 64;
+
 export interface CosFaceOptions {
-  /** Scale s (insightface/opensphere: 64). */
+  /** Scale s (default MARGIN_SCALE). */
   scale?: number;
   /** Additive cosine margin m (insightface sample_config: 0.35). */
   m?: number;
@@ -27,7 +30,7 @@ export interface CosFaceOptions {
 
 /** CosFace / AM-Softmax (Wang et al. 2018): target logit s·(cos θ − m), others s·cos θ. */
 export function cosFaceLoss(features: Tensor, weight: Tensor, labels: Tensor, o: CosFaceOptions = {}): LossOutput {
-  const s = o.scale ?? 64;
+  const s = o.scale ?? MARGIN_SCALE;
   const m = o.m ?? 0.35;
   checkHeadInputs("cosFaceLoss", features, weight, labels);
   checkPositive("cosFaceLoss", "scale", s);
@@ -38,7 +41,7 @@ export function cosFaceLoss(features: Tensor, weight: Tensor, labels: Tensor, o:
 }
 
 export interface ArcFaceOptions {
-  /** Scale s (insightface/opensphere: 64). */
+  /** Scale s (default MARGIN_SCALE). */
   scale?: number;
   /** Additive angular margin m in radians (insightface: 0.5). */
   m?: number;
@@ -53,7 +56,7 @@ export interface ArcFaceOptions {
 
 /** ArcFace (Deng et al. CVPR 2019): target logit s·cos(θ + m), others s·cos θ. */
 export function arcFaceLoss(features: Tensor, weight: Tensor, labels: Tensor, o: ArcFaceOptions = {}): LossOutput {
-  const s = o.scale ?? 64;
+  const s = o.scale ?? MARGIN_SCALE;
   const m = o.m ?? 0.5;
   checkHeadInputs("arcFaceLoss", features, weight, labels);
   checkPositive("arcFaceLoss", "scale", s);

@@ -109,8 +109,11 @@ export function sphereFaceLoss(
   return { loss: F.crossEntropy(marginLogits, labels), logits };
 }
 
+/** Default scale s of SphereFace-R (opensphere: 30). */
+export const SPHEREFACE_R_SCALE = 30;
+
 export interface SphereFaceROptions {
-  /** Scale s (opensphere: 30). */
+  /** Scale s (default SPHEREFACE_R_SCALE). */
   scale?: number;
   /** Multiplicative margin, any real ≥ 1 (opensphere @3119c97: 1.5; HEAD: 1.7). */
   m?: number;
@@ -128,7 +131,7 @@ export function sphereFaceRLoss(
   labels: Tensor,
   o: SphereFaceROptions = {},
 ): LossOutput {
-  const s = o.scale ?? 30;
+  const s = o.scale ?? SPHEREFACE_R_SCALE;
   const m = o.m ?? 1.5;
   checkHeadInputs("sphereFaceRLoss", features, weight, labels);
   checkPositive("sphereFaceRLoss", "scale", s);
