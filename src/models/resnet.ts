@@ -43,14 +43,53 @@ function shortcut(downsample: Sequential | null, x: Tensor): Tensor {
   return then(c, downsample.at(1).call(c));
 }
 
+/**
+ * out = relu(branch(x) + shortcut(x)), where the branch is conv/BN pairs with a ReLU after each but
+ * the last, and the shortcut is x or downsample(x). Each intermediate is freed as soon as the next
+ * op has it.
+ */
+abstract class ResidualBlock extends Module {
+  #downsample: Sequential | null = null;
+
+  /** conv 1×1 + BN on the shortcut where the shape changes, else null. */
+  get downsample(): Sequential | null {
+    return this.#downsample;
+  }
+
+  /** Registers the shortcut's downsample last, after the branch, as torchvision orders its keys. */
+  protected registerDownsample(downsample: Sequential | null): void {
+    this.#downsample = downsample && this.registerModule("downsample", downsample);
+  }
+
+  /** The branch's conv/BN pairs, in order. */
+  protected abstract branch(): readonly (readonly [Conv2d, BatchNorm2d])[];
+
+  /** The BN whose γ zeroInitResidual sets to 0, so the block starts as the identity. */
+  abstract get lastBn(): BatchNorm2d;
+
+  forward(x: Tensor): Tensor {
+    const pairs = this.branch();
+    let out = x;
+    pairs.forEach(([conv, bn], k) => {
+      const c = conv.call(out);
+      if (out !== x) out.dispose();
+      out = then(c, bn.call(c));
+      if (k < pairs.length - 1) out = then(out, out.relu_());
+    });
+    const identity = shortcut(this.#downsample, x);
+    out = then(out, out.add_(identity));
+    if (identity !== x) identity.dispose();
+    return then(out, out.relu_());
+  }
+}
+
 /** Two 3×3 convolutions (ResNet-18/34). Output channels = planes. */
-export class BasicBlock extends Module {
+export class BasicBlock extends ResidualBlock {
   static readonly expansion = 1;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly conv2: Conv2d;
   readonly bn2: BatchNorm2d;
-  readonly downsample: Sequential | null;
 
   constructor(c: BlockConfig) {
     super();
@@ -64,29 +103,23 @@ export class BasicBlock extends Module {
     this.registerModule("relu", new ReLU(true));
     this.conv2 = this.registerModule("conv2", new Conv2d(c.planes, c.planes, 3, { padding: 1, bias: false, ...c.f }));
     this.bn2 = this.registerModule("bn2", new BatchNorm2d(c.planes, c.f));
-    this.downsample = c.downsample && this.registerModule("downsample", c.downsample);
+    this.registerDownsample(c.downsample);
   }
 
-  /** The BN whose γ zeroInitResidual sets to 0, so the block starts as the identity. */
   get lastBn(): BatchNorm2d {
     return this.bn2;
   }
 
-  forward(x: Tensor): Tensor {
-    let out = this.conv1.call(x);
-    out = then(out, this.bn1.call(out));
-    out = then(out, out.relu_());
-    out = then(out, this.conv2.call(out));
-    out = then(out, this.bn2.call(out));
-    const identity = shortcut(this.downsample, x);
-    out = then(out, out.add_(identity));
-    if (identity !== x) identity.dispose();
-    return then(out, out.relu_());
+  protected branch() {
+    return [
+      [this.conv1, this.bn1],
+      [this.conv2, this.bn2],
+    ] as const;
   }
 }
 
 /** 1×1 → 3×3 (stride here, as torchvision "ResNet V1.5") → 1×1 with 4× expansion (ResNet-50+). */
-export class Bottleneck extends Module {
+export class Bottleneck extends ResidualBlock {
   static readonly expansion = 4;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
@@ -94,7 +127,6 @@ export class Bottleneck extends Module {
   readonly bn2: BatchNorm2d;
   readonly conv3: Conv2d;
   readonly bn3: BatchNorm2d;
-  readonly downsample: Sequential | null;
 
   constructor(c: BlockConfig) {
     super();
@@ -110,26 +142,19 @@ export class Bottleneck extends Module {
     this.conv3 = this.registerModule("conv3", new Conv2d(width, out, 1, { bias: false, ...c.f }));
     this.bn3 = this.registerModule("bn3", new BatchNorm2d(out, c.f));
     this.registerModule("relu", new ReLU(true));
-    this.downsample = c.downsample && this.registerModule("downsample", c.downsample);
+    this.registerDownsample(c.downsample);
   }
 
   get lastBn(): BatchNorm2d {
     return this.bn3;
   }
 
-  forward(x: Tensor): Tensor {
-    let out = this.conv1.call(x);
-    out = then(out, this.bn1.call(out));
-    out = then(out, out.relu_());
-    out = then(out, this.conv2.call(out));
-    out = then(out, this.bn2.call(out));
-    out = then(out, out.relu_());
-    out = then(out, this.conv3.call(out));
-    out = then(out, this.bn3.call(out));
-    const identity = shortcut(this.downsample, x);
-    out = then(out, out.add_(identity));
-    if (identity !== x) identity.dispose();
-    return then(out, out.relu_());
+  protected branch() {
+    return [
+      [this.conv1, this.bn1],
+      [this.conv2, this.bn2],
+      [this.conv3, this.bn3],
+    ] as const;
   }
 }
 
