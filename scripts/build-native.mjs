@@ -4,6 +4,8 @@
 //   2. LIBTORCH_USE_PYTORCH=1           (the torch package of `python3`, or of FACELAB_PYTHON)
 //   3. Debian's libtorch-dev            (/usr/lib/<triplet>/cmake/Torch)
 // Prints which one it used. Incremental: cmake-js only recompiles what changed.
+// A CUDA LibTorch built with NCCL also gets the c10d "nccl" backend when nccl.h is found
+// (native/CMakeLists.txt); for pip's torch the nvidia-nccl package is passed on as NCCL_ROOT.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -29,7 +31,7 @@ function findTorch() {
       const prefix = execFileSync(python, ["-c", "import torch.utils; print(torch.utils.cmake_prefix_path)"], {
         encoding: "utf8",
       }).trim();
-      return { source: `pip torch via ${python}`, prefix };
+      return { source: `pip torch via ${python}`, prefix, ncclRoot: pipNcclRoot(python) };
     } catch {
       fail(
         `LIBTORCH_USE_PYTORCH=1 but \`${python} -c "import torch"\` failed; install torch for that interpreter or set FACELAB_PYTHON`,
@@ -51,6 +53,19 @@ function findTorch() {
   );
 }
 
+/** The nvidia-nccl pip package next to torch (CUDA wheels depend on it), or undefined. */
+function pipNcclRoot(python) {
+  try {
+    const dir = execFileSync(python, ["-c", "import nvidia.nccl as n; print(list(n.__path__)[0])"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    return existsSync(join(dir, "include", "nccl.h")) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const torch = findTorch();
 console.log(`facelab native build: LibTorch from ${torch.source}`);
 const cmakeJs = join(root, "node_modules", "cmake-js", "bin", "cmake-js");
@@ -70,6 +85,7 @@ const res = spawnSync(process.execPath, args, {
   env: {
     ...process.env,
     FACELAB_TORCH_SOURCE: torch.source,
+    ...(torch.ncclRoot && !process.env.NCCL_ROOT ? { NCCL_ROOT: torch.ncclRoot } : {}),
     npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr",
   },
 });

@@ -29,14 +29,14 @@
 #include "guard.h"
 #include "handle.h"
 
-#if defined(FACELAB_HAS_GLOO) || (defined(FACELAB_HAS_CUDA) && defined(USE_C10D_NCCL))
+#if defined(FACELAB_HAS_GLOO) || defined(FACELAB_HAS_NCCL)
 #define FACELAB_HAS_C10D 1
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef FACELAB_HAS_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
-#if defined(FACELAB_HAS_CUDA) && defined(USE_C10D_NCCL)
+#ifdef FACELAB_HAS_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 #endif
@@ -210,12 +210,14 @@ std::shared_ptr<Group> createGroup(const InitOptions& o) {
     throw std::runtime_error("this build of the addon has no Gloo (install libgloo-dev and rebuild)");
 #endif
   } else if (o.backend == "nccl") {
-#if defined(FACELAB_HAS_CUDA) && defined(USE_C10D_NCCL)
+#ifdef FACELAB_HAS_NCCL
     auto opts = c10d::ProcessGroupNCCL::Options::create();
     opts->timeout = o.timeout;
     g->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(g->store, o.rank, o.size, opts);
 #else
-    throw std::runtime_error("the nccl backend needs a CUDA LibTorch with NCCL (LIBTORCH=<pytorch.org CUDA zip>); use gloo");
+    throw std::runtime_error(
+        "this build of the addon has no NCCL: the nccl backend needs a CUDA LibTorch built with NCCL and nccl.h at build "
+        "time (LIBTORCH=<pytorch.org CUDA zip>, then npm run build:native); use gloo");
 #endif
   } else {
     throw std::runtime_error("unknown backend '" + o.backend + "' (expected gloo or nccl)");
@@ -746,7 +748,21 @@ static Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
 }
 #endif  // FACELAB_HAS_C10D
 
+// distBackends() -> the backends this build can create, e.g. ["gloo"] or ["gloo", "nccl"].
+static Napi::Value DistBackends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Array::New(env);
+#ifdef FACELAB_HAS_GLOO
+  out.Set(out.Length(), Napi::String::New(env, "gloo"));
+#endif
+#ifdef FACELAB_HAS_NCCL
+  out.Set(out.Length(), Napi::String::New(env, "nccl"));
+#endif
+  return out;
+}
+
 void initDistributed(Napi::Env env, Napi::Object exports) {
+  exports.Set("distBackends", Napi::Function::New(env, DistBackends));
 #ifdef FACELAB_HAS_C10D
   exports.Set("distInit", Napi::Function::New(env, DistInit));
   exports.Set("distAllreduce", Napi::Function::New(env, DistAllreduce));

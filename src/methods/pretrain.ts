@@ -14,14 +14,17 @@
 // pairs, and NT-Xent takes its negatives from all workers' projections (allGatherWithGrad, so the
 // gradient reaching each worker's rows sums every worker's loss terms); gradients are averaged
 // before the step. The loss over the global batch is then the single-process loss; BatchNorm
-// statistics stay per worker, as in PyTorch DDP without SyncBatchNorm. Only rank 0 saves checkpoints.
+// statistics stay per worker, as in PyTorch DDP, unless cfg.syncBatchNorm makes them global
+// (SyncBatchNorm: then W workers train exactly like one process). Only rank 0 saves checkpoints.
 import { deriveSeed, Rng } from "../data/rng.js";
 import { ntXentWithLogits } from "../losses/index.js";
 import {
   allGatherWithGrad,
+  convertSyncBatchNorm,
   DistributedDataParallel,
   getDefaultGroup,
   reduceMetrics,
+  revertSyncBatchNorm,
 } from "../torch/distributed/index.js";
 import { cat, manualSeed, noGrad, type Tensor, tidy } from "../torch/index.js";
 import { Linear, Module } from "../torch/nn/index.js";
@@ -146,13 +149,17 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
   const probe = mon ? new Linear(model.encoder.featureDim, mon.numClasses) : undefined;
   const history: PretrainEpoch[] = [];
   let startEpoch = 0;
+  let ddp: DistributedDataParallel<SimclrModel> | undefined;
   try {
     if (o.resume && o.checkpoints) {
       const latest = o.checkpoints.latest();
       if (latest) startEpoch = restore(latest, model, opt, probe, history);
     }
     // Every worker restored the same checkpoint (if any); wrap() still makes rank 0's weights the start.
-    const ddp = group && world > 1 ? await DistributedDataParallel.wrap(model, { group }) : undefined;
+    // SyncBatchNorm only while training on every rank: finally{} turns it back into BatchNorm, so
+    // rank 0 alone can evaluate the model afterwards.
+    if (cfg.syncBatchNorm && group && world > 1) convertSyncBatchNorm(model, group);
+    ddp = group && world > 1 ? await DistributedDataParallel.wrap(model, { group }) : undefined;
     const offset = (ddp?.rank ?? 0) * N;
     // The random-init level of the kNN monitor: the baseline the curve should rise above. Grad-free
     // and eval-mode, so it changes no state and the run stays identical to one without it.
@@ -253,6 +260,8 @@ export async function pretrain(model: SimclrModel, o: PretrainOptions): Promise<
     }
     return { history, startEpoch, stoppedEarly: false, initialKnnAccuracy };
   } finally {
+    ddp?.dispose();
+    revertSyncBatchNorm(model);
     opt.dispose();
     probe?.dispose();
   }

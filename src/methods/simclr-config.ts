@@ -109,6 +109,11 @@ export const PretrainSchema = z.object({
   /** also run the evaluation suite after these epochs (the seed fine-tuned at 50 and 100) */
   evalAt: z.array(z.number().int().min(1)).default([]),
   monitor: MonitorSchema.prefault({}),
+  /**
+   * Under `facelab launch`: BatchNorm statistics over the whole global batch (SyncBatchNorm), so
+   * N workers train exactly like one process with the same batch. No effect in one process.
+   */
+  syncBatchNorm: z.boolean().default(false),
 });
 
 export const LinearProbeSchema = z.object({

@@ -53,6 +53,8 @@ export const trainConfigSchema = z.strictObject({
       /** Random resized crop (area 0.7–1) and horizontal flip of each training batch. */
       augment: z.boolean().default(true),
       seed: z.number().int().min(0).default(0),
+      /** Under `facelab launch`: BatchNorm statistics over the global batch (SyncBatchNorm); no effect in one process. */
+      syncBatchNorm: z.boolean().default(false),
     })
     .prefault({}),
   /** The accuracy the recipe claims to reach (e.g. the seed's 0.794 for Ring loss on CIFAR-10). */

@@ -5,8 +5,14 @@
 // rank 0's weights are broadcast, every rank builds the same global batch from the same seeded
 // permutation and keeps its contiguous 1/W of the rows, and gradients are averaged before the step,
 // so W workers with global batch B take the steps one process with batch B takes (up to BatchNorm,
-// whose batch statistics are per rank, as in PyTorch DDP without SyncBatchNorm).
-import { DistributedDataParallel, getDefaultGroup, reduceMetrics } from "../../torch/distributed/index.js";
+// whose batch statistics are per rank as in PyTorch DDP, unless syncBatchNorm makes them global).
+import {
+  convertSyncBatchNorm,
+  DistributedDataParallel,
+  getDefaultGroup,
+  reduceMetrics,
+  revertSyncBatchNorm,
+} from "../../torch/distributed/index.js";
 import { cat, manualSeed, noGrad, randperm, type Tensor, TorchError, tidy } from "../../torch/index.js";
 import { clipGradNorm, SGD, WarmupCosineLR } from "../../torch/optim/index.js";
 import type { FaceRecNet } from "./model.js";
@@ -34,6 +40,8 @@ export interface TrainOptions {
   onStep?: (s: StepStats) => void;
   /** Called after each epoch (may evaluate, log, checkpoint). */
   onEpoch?: (e: EpochStats) => void | Promise<void>;
+  /** Under `facelab launch`: BatchNorm statistics over the global batch (SyncBatchNorm) while training. */
+  syncBatchNorm?: boolean;
 }
 
 export interface StepStats {
@@ -60,6 +68,25 @@ export function toInput(images: Tensor): Tensor {
 
 /** Trains model in place; returns the per-epoch history. Throws if the loss stops being finite. */
 export async function trainRecognizer(model: FaceRecNet, data: LabelledImages, o: TrainOptions): Promise<EpochStats[]> {
+  const group = getDefaultGroup();
+  const sync = o.syncBatchNorm === true && group !== undefined && group.worldSize > 1;
+  if (sync) convertSyncBatchNorm(model, group);
+  const dist: { ddp?: DistributedDataParallel<FaceRecNet> } = {};
+  try {
+    return await trainSteps(model, data, o, dist);
+  } finally {
+    // Gradient hooks off and BatchNorm back to per-process, so rank 0 alone can evaluate the model.
+    dist.ddp?.dispose();
+    if (sync) revertSyncBatchNorm(model);
+  }
+}
+
+async function trainSteps(
+  model: FaceRecNet,
+  data: LabelledImages,
+  o: TrainOptions,
+  dist: { ddp?: DistributedDataParallel<FaceRecNet> },
+): Promise<EpochStats[]> {
   const n = data.images.shape[0] as number;
   if (data.labels.shape[0] !== n)
     throw new TorchError(`trainRecognizer: ${n} images but ${data.labels.shape[0]} labels`, "ValueError");
@@ -75,6 +102,7 @@ export async function trainRecognizer(model: FaceRecNet, data: LabelledImages, o
     );
   const local = batchSize / world;
   const ddp = group && world > 1 ? await DistributedDataParallel.wrap(model, { group }) : undefined;
+  dist.ddp = ddp;
   // Drop the last partial batch: BatchNorm1d on a batch of 1 has no variance.
   const stepsPerEpoch = Math.max(1, Math.floor(n / batchSize));
   const totalSteps = stepsPerEpoch * o.epochs;

@@ -3,6 +3,7 @@ export { bucketIndices, type DdpOptions, DistributedDataParallel, type HasParame
 export { allGatherCat, allGatherWithGrad, allReduceWithGrad, type GatherOptions } from "./gather.js";
 export { globalMean, isMainProcess, type MetricOp, rankZeroLog, rankZeroOnly, reduceMetrics } from "./helpers.js";
 export {
+  availableBackends,
   type Backend,
   destroyProcessGroup,
   getDefaultGroup,
@@ -21,6 +22,7 @@ export {
 export { DistributedSampler, type SamplerOptions } from "./sampler.js";
 export {
   convertSyncBatchNorm,
+  revertSyncBatchNorm,
   SyncBatchNorm,
   type SyncBatchNormModuleOptions,
   type SyncBatchNormOptions,

@@ -22,6 +22,11 @@ interface DistNative {
   distDestroy(id: number): Promise<void>;
 }
 
+/** The backends this build of the addon can create (["gloo"], or ["gloo", "nccl"] in a CUDA build with NCCL). */
+export function availableBackends(): Backend[] {
+  return typeof native.distBackends === "function" ? (native.distBackends as () => Backend[])() : [];
+}
+
 /** @internal The addon's c10d entry points (throws a clear error when the build has none). */
 export function dist(): DistNative {
   if (typeof native.distInit !== "function")
@@ -224,6 +229,15 @@ export async function newGroup(o: InitOptions = {}): Promise<ProcessGroup> {
   const backend = o.backend ?? (process.env.FACELAB_DIST_BACKEND as Backend | undefined) ?? "gloo";
   if (backend !== "gloo" && backend !== "nccl")
     throw new TorchError(`backend must be "gloo" or "nccl", got "${backend}"`, "ValueError");
+  if (!availableBackends().includes(backend))
+    throw new TorchError(
+      backend === "nccl"
+        ? 'backend "nccl" is not available: this build of the addon has no NCCL. It needs a CUDA LibTorch built with NCCL ' +
+            "and nccl.h at build time (LIBTORCH=<pytorch.org CUDA libtorch> npm run build:native, or LIBTORCH_USE_PYTORCH=1 " +
+            'with a CUDA torch); on CPU use backend "gloo"'
+        : 'backend "gloo" is not available: this build of the addon has no c10d Gloo (install libgloo-dev and run `npm run build:native`)',
+      "DistributedError",
+    );
   const rank = o.rank ?? envInt("RANK") ?? 0;
   const worldSize = o.worldSize ?? envInt("WORLD_SIZE") ?? 1;
   if (!Number.isInteger(worldSize) || worldSize < 1)

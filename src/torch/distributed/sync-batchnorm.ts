@@ -132,8 +132,28 @@ export function convertSyncBatchNorm<M extends AnyModule>(model: M, group?: Proc
     if (m instanceof BatchNormBase && !(m instanceof SyncBatchNorm)) {
       // A prototype swap rather than new modules: TypeScript fields and Sequential's private
       // layer list cannot be re-pointed from outside, unlike PyTorch's setattr.
+      converted.set(m, Object.getPrototypeOf(m));
       Object.setPrototypeOf(m, SyncBatchNorm.prototype);
       (m as SyncBatchNorm).processGroup = group;
+    }
+  }
+  return model;
+}
+
+/** Modules convertSyncBatchNorm changed, with the prototype each had. */
+const converted = new WeakMap<object, object>();
+
+/**
+ * Undoes convertSyncBatchNorm on model's modules (BatchNorm1d/2d again), e.g. before a model
+ * trained on all ranks is evaluated or fine-tuned by rank 0 alone. Returns model.
+ */
+export function revertSyncBatchNorm<M extends AnyModule>(model: M): M {
+  for (const m of model.modules()) {
+    const proto = converted.get(m);
+    if (proto) {
+      Object.setPrototypeOf(m, proto);
+      Reflect.deleteProperty(m, "processGroup");
+      converted.delete(m);
     }
   }
   return model;

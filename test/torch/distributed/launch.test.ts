@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { launch } from "../../../src/cli/commands/launch.js";
-import { initProcessGroup } from "../../../src/torch/distributed/index.js";
+import { availableBackends, initProcessGroup, newGroup } from "../../../src/torch/distributed/index.js";
 import { TorchError } from "../../../src/torch/index.js";
 import { freePort, here, runRanks } from "./fixtures/spawn.js";
 
@@ -101,6 +101,28 @@ test("a peer that exits makes the next collective reject with a TorchError; the 
   const { error, after } = (r0?.result ?? {}) as { error: string; after: number };
   assert.match(error, /^TorchError: allreduce: .*(closed by peer|reset by peer|Timed out)/);
   assert.equal(after, 6);
+});
+
+test("a peer that leaves fails SyncBatchNorm's blocking all-reduce and DDP's in-backward all-reduce with a TorchError", async () => {
+  const [r0] = await runRanks("peer-exits-sync.ts", 2, { FACELAB_DIST_TIMEOUT_MS: "5000" });
+  assert.equal(r0?.code, 0, r0?.stderr);
+  const { syncBnError, ddpError, after } = (r0?.result ?? {}) as Record<string, string | number>;
+  assert.match(
+    String(syncBnError),
+    /^TorchError: allreduceSync \(rank 0\): .*(closed by peer|reset by peer|Timed out|timed out)/,
+  );
+  assert.match(String(ddpError), /^TorchError: .*(closed by peer|reset by peer|Timed out|timed out)/);
+  assert.equal(after, 6);
+});
+
+test("backend nccl in a build without NCCL fails at once with a clear error", async (t) => {
+  if (availableBackends().includes("nccl")) return t.skip("this addon was built with NCCL");
+  assert.ok(availableBackends().includes("gloo"));
+  await assert.rejects(newGroup({ backend: "nccl", worldSize: 1, rank: 0, masterPort: 1 }), (e: unknown) => {
+    assert.ok(e instanceof TorchError);
+    assert.match(e.message, /backend "nccl" is not available: this build of the addon has no NCCL.*CUDA LibTorch/);
+    return true;
+  });
 });
 
 test("file rendezvous (FileStore) works in place of the TCP store", async () => {

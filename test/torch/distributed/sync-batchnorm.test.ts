@@ -2,9 +2,9 @@
 // and a BN network trained on 2 workers with SyncBatchNorm equals one process on the whole batch.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { convertSyncBatchNorm, SyncBatchNorm } from "../../../src/torch/distributed/index.js";
+import { convertSyncBatchNorm, revertSyncBatchNorm, SyncBatchNorm } from "../../../src/torch/distributed/index.js";
 import { F, noGrad, tensor, tidy } from "../../../src/torch/index.js";
-import { BatchNorm2d } from "../../../src/torch/nn/index.js";
+import { BatchNorm1d, BatchNorm2d } from "../../../src/torch/nn/index.js";
 import { B, bnCase, bnNet, imageData, ROWS_OF_RANK, sgdStep } from "./fixtures/problems.js";
 import { runRanks } from "./fixtures/spawn.js";
 
@@ -132,7 +132,7 @@ test("SGD on a BatchNorm network in training mode: 2 workers with SyncBatchNorm 
   assert.ok(apart > 1e-4, `without SyncBatchNorm the workers should differ from one process, max |Δ| = ${apart}`);
 });
 
-test("convertSyncBatchNorm converts every BatchNorm in place; one process SyncBatchNorm is batch norm", () => {
+test("convertSyncBatchNorm converts every BatchNorm in place and revertSyncBatchNorm undoes it; one process SyncBatchNorm is batch norm", () => {
   const net = bnNet(2);
   const ref = bnNet(2);
   const before = net.modules();
@@ -158,6 +158,12 @@ test("convertSyncBatchNorm converts every BatchNorm in place; one process SyncBa
     0,
     "world size 1 running stats",
   );
+  revertSyncBatchNorm(net);
+  assert.deepEqual(
+    net.modules().map((m) => m.constructor.name),
+    ref.modules().map((m) => m.constructor.name),
+  );
+  assert.ok(net.getChild("6") instanceof BatchNorm1d);
   x.dispose();
   net.dispose();
   ref.dispose();
