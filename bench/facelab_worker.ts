@@ -22,8 +22,9 @@ const opt = c.train ? new SGD(model.parameters(), SGD_OPTIONS) : null;
 if (c.train) model.train();
 else model.eval();
 
-// With FACELAB_BENCH_GC=1 a minor GC runs after every step: it finalizes the small N-API records
-// of disposed handles, which otherwise fragment glibc's heap until V8 collects (bench/README.md).
+// With FACELAB_BENCH_GC=1 a minor GC runs after every step. It used to be needed to finalize the
+// native records of disposed handles, which fragmented glibc's heap until V8 collected them;
+// dispose() now frees them at once, and the flag remains for comparison (bench/README.md "Memory").
 let minorGc: (() => void) | undefined;
 if (process.env.FACELAB_BENCH_GC === "1") {
   setFlagsFromString("--expose-gc");
