@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type AugmentBenchResult, benchAugment } from "./augment.js";
 import { CASES, type WorkerResult } from "./cases.js";
-import { measureScaling, type ScalingRow } from "./scaling.js";
+import { measureScaling, type ScalingRow, scalingLine } from "./scaling.js";
 
 const PYTHON = "/usr/bin/python3"; // Debian's python3-torch lives here (DESIGN.md)
 
@@ -163,9 +163,5 @@ if (json) {
       `augment simclr ${a.size}px batch ${a.batch}: facelab ${a.facelab.toFixed(0)} img/s, torchvision per-image ` +
         `${a.torchvision.toFixed(0)} img/s, ratio ${a.ratio.toFixed(2)}`,
     );
-  for (const r of extras.scaling ?? [])
-    console.log(
-      `scaling ${r.nproc} processes × ${r.threadsPerWorker} threads: ${r.imagesPerSec.toFixed(1)} img/s, ` +
-        `speedup ${r.speedup.toFixed(2)}, efficiency ${(100 * r.efficiency).toFixed(0)}%`,
-    );
+  for (const r of extras.scaling ?? []) console.log(scalingLine(r));
 }
