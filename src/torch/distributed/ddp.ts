@@ -8,8 +8,8 @@
 // order backward produces their gradients (PyTorch's Reducer; the first bucket is capped at 1 MB
 // so communication starts early), and a native hook on each parameter's gradient accumulator
 // launches a bucket's all-reduce as soon as its last gradient has arrived, while autograd carries
-// on (native/src/distributed.cpp, "DDP gradient reducer"). syncGradients() after backward launches
-// whatever backward did not complete, waits off the event loop and writes the averaged gradients.
+// on (native/src/ddp.cpp). syncGradients() after backward launches whatever backward did not
+// complete, waits off the event loop and writes the averaged gradients.
 import { noGrad } from "../autograd.js";
 import { zeros } from "../creation.js";
 import { asTorchError, TorchError } from "../errors.js";
