@@ -233,6 +233,7 @@ async function supervised(
   manualSeed(deriveSeed(seed, pretrained ? 1 : 2));
   const model = new EncoderClassifier(enc, task.classNames.length, proj, projWidth);
   try {
+    if (pretrained && ft.headInit === "probe") await warmStartHead(o, task, model, subset, seed);
     return await trainNetwork(
       model,
       new Map(model.fc.namedParameters().map(([k, v]) => [`fc.${k}`, v])),
@@ -258,4 +259,29 @@ async function supervised(
     // A head built only to lend its first block: dispose the rest (block 0 went with the model).
     if (head) for (const b of head.blocks.slice(1)) b.dispose();
   }
+}
+
+/** LP-FT: trains model.fc as a linear probe on the frozen features of the subset, then folds the standardisation in. */
+async function warmStartHead(
+  o: EvalSuiteOptions,
+  task: LabelledTask,
+  model: EncoderClassifier,
+  subset: { images: Tensor; labels: Int32Array },
+  seed: number,
+): Promise<void> {
+  const lp = o.cfg.linearProbe;
+  await tidy(async () => {
+    const train = extractFeatures(model, subset.images);
+    const val = extractFeatures(model, task.val.images);
+    await linearProbe(train, subset.labels, val, task.val.labels, task.classNames.length, {
+      epochs: lp.epochs,
+      batchSize: lp.batchSize,
+      lr: scaledLr(lp.lr, lp.batchSize, "linear"),
+      weightDecay: lp.weightDecay,
+      seed,
+      guards: false,
+      init: model.fc,
+      foldStandardization: true,
+    });
+  });
 }

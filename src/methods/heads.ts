@@ -90,17 +90,23 @@ export class EncoderClassifier extends Module {
     this.fc = this.registerModule("fc", new Linear(proj === null ? encoder.featureDim : projWidth, numClasses));
   }
 
-  forward(x: Tensor): Tensor {
+  /** The representation fc sees: h, or the first projection block's output (so it is an Encoder too). */
+  features(x: Tensor): Tensor {
     const h = this.encoder.features(x);
-    if (this.proj === null) {
-      const out = this.fc.call(h);
-      h.dispose();
-      return out;
-    }
+    if (this.proj === null) return h;
     const p = this.proj.call(h);
     h.dispose();
-    const out = this.fc.call(p);
-    p.dispose();
+    return p;
+  }
+
+  get featureDim(): number {
+    return this.fc.inFeatures;
+  }
+
+  forward(x: Tensor): Tensor {
+    const f = this.features(x);
+    const out = this.fc.call(f);
+    f.dispose();
     return out;
   }
 }

@@ -138,6 +138,12 @@ export const FinetuneSchema = z.object({
   weightDecay: z.number().min(0).default(0),
   /** 0 = fresh head on the encoder output h; 1 = keep the first projection layer (SimCLRv2 ft_proj_selector=1) */
   fromProjectionLayer: z.union([z.literal(0), z.literal(1)]).default(0),
+  /**
+   * the fresh head's start: "random", or "probe" — first a linear probe on the frozen (pretrained)
+   * features with evaluate.linearProbe's settings, then fine-tune everything from it (LP-FT, Kumar et al.
+   * 2022: a random head's early gradients distort pretrained features). Only for the pretrained network.
+   */
+  headInit: z.enum(["random", "probe"]).default("random"),
   /** inverse-frequency class weights in the cross entropy */
   classWeights: z.enum(["none", "balanced"]).default("none"),
   /** draw minibatches class-balanced */

@@ -44,6 +44,12 @@ export interface SupervisedOptions {
   onEpoch?: (r: EpochRecord) => void;
   /** linear probe only: train this classifier in place (the online probe) instead of a fresh one */
   init?: Linear;
+  /**
+   * linear probe with `init` only: afterwards fold the feature standardisation into `init`'s weight
+   * and bias (W/σ, b − (W/σ)·μ), so it classifies raw features — a fine-tuning head warm-started by a
+   * probe (LP-FT, Kumar et al. 2022)
+   */
+  foldStandardization?: boolean;
 }
 
 export interface EpochRecord {
@@ -266,6 +272,14 @@ export async function linearProbe(
       std_,
     );
   } finally {
+    if (fc === o.init && o.foldStandardization)
+      noGrad(() =>
+        tidy(() => {
+          const w = fc.weight.div(std);
+          fc.bias?.sub_(w.matmul(mean.reshape([-1])));
+          fc.weight.copy_(w);
+        }),
+      );
     if (fc !== o.init) fc.dispose();
     mean.dispose();
     std.dispose();

@@ -22,7 +22,7 @@ test("labelled subsets are class-stratified: every class present, shares kept", 
   assert.notDeepEqual(labelledSubset(labels, 0.1, 7), labelledSubset(labels, 0.1, 8));
 });
 
-test("the evaluation suite runs all four methods side by side, also from the first projection layer", async () => {
+test("the evaluation suite runs all four methods side by side, also from the first projection layer with a probe-started head", async () => {
   const start = liveTensors();
   const train = stripes(96, 12, 1);
   const val = stripes(48, 12, 2);
@@ -33,7 +33,7 @@ test("the evaluation suite runs all four methods side by side, also from the fir
   const cfg = EvaluateSchema.parse({
     labelFractions: [0.5],
     linearProbe: { epochs: 2 },
-    finetune: { epochs: 2, fromProjectionLayer: 1, guards: false },
+    finetune: { epochs: 2, fromProjectionLayer: 1, headInit: "probe", guards: false },
     scratch: { epochs: 2, guards: false },
   });
   const epochs: string[] = [];
