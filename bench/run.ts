@@ -3,12 +3,14 @@
 // Reports images/s (batch / median iteration time), ratio = facelab/PyTorch, and each side's peak
 // RSS. Flags: --json, --rounds N (2), --warmup N (2), --iters N (4), --threads N, --cases a,b,
 // --gc (facelab side runs a minor V8 GC after each step; see README.md), --no-extras (skip the
-// augmentation case — batched SimCLR views vs torchvision per image — and the 1-vs-2-process scaling case).
+// per-op overhead case — small ops on 2-element tensors, µs per call — the augmentation case —
+// batched SimCLR views vs torchvision per image — and the 1-vs-2-process scaling case).
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type AugmentBenchResult, benchAugment } from "./augment.js";
 import { CASES, type WorkerResult } from "./cases.js";
+import { benchOpOverhead, type OpOverheadRow, opOverheadLine } from "./op_overhead.js";
 import { measureScaling, type ScalingRow, scalingLine } from "./scaling.js";
 
 const PYTHON = "/usr/bin/python3"; // Debian's python3-torch lives here (DESIGN.md)
@@ -117,8 +119,9 @@ function round(v: number, digits = 1): number {
   return Math.round(v * k) / k;
 }
 
-const extras: { augment?: AugmentBenchResult[]; scaling?: ScalingRow[] } = {};
+const extras: { augment?: AugmentBenchResult[]; scaling?: ScalingRow[]; opOverhead?: OpOverheadRow[] } = {};
 if (!process.argv.includes("--no-extras") && ci < 0) {
+  extras.opOverhead = benchOpOverhead();
   extras.augment = [32, 96].map((size) => benchAugment({ size, batch: size > 48 ? 128 : 256, threads }));
   extras.scaling = await measureScaling({ nprocs: [2], threads });
 }
@@ -164,4 +167,5 @@ if (json) {
         `${a.torchvision.toFixed(0)} img/s, ratio ${a.ratio.toFixed(2)}`,
     );
   for (const r of extras.scaling ?? []) console.log(scalingLine(r));
+  for (const r of extras.opOverhead ?? []) console.log(opOverheadLine(r));
 }

@@ -96,6 +96,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   int threads = static_cast<int>(std::thread::hardware_concurrency());
   if (const char* s = std::getenv("FACELAB_THREADS")) threads = std::max(1, std::atoi(s));
   if (threads > 0) at::set_num_threads(threads);
+  initHandles(env);
   initDispatch(env, exports);
   initTensor(env, exports);
   initDistributed(env, exports);

@@ -1,9 +1,9 @@
-// One at::Tensor per JS handle. A handle is a small type-tagged JS object wrapping a Slot
-// (napi_wrap). dispose() unwraps it and frees everything native at once: the tensor, the Slot and
-// N-API's finalizer reference, so nothing of a disposed handle is left in glibc's heap (records
-// left there until V8 collected them fragmented it: bench/README.md "Memory"). What remains is the
-// empty JS object, a husk in V8's heap whose later collection runs no native code. The GC
-// finalizer is only a backstop for handles the program forgot to dispose.
+// One at::Tensor per JS handle. A handle is a small JS object whose internal fields mark it as a
+// tensor handle and point at its native record (handle.cpp). dispose() frees everything native at
+// once: the tensor, the record and its weak reference, so nothing of a disposed handle is left in
+// glibc's heap (records left there until V8 collected them fragmented it: bench/README.md
+// "Memory"). What remains is the empty JS object, a husk in V8's heap whose later collection runs
+// no native code. The GC finalizer is only a backstop for handles the program forgot to dispose.
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
@@ -11,12 +11,11 @@
 
 namespace facelab {
 
-struct Slot {
-  at::Tensor tensor;
-  int64_t accounted;  // bytes reported to V8 through napi_adjust_external_memory
-};
-
 extern std::atomic<int64_t> liveTensorCount;
+
+// Sets up handle creation for this thread's isolate; throws if the handle representation's
+// assumption about N-API values does not hold. Called once by the module's Init.
+void initHandles(Napi::Env env);
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor t);
 // Returns the tensor behind a handle; throws a TorchError (kind TypeError) naming `what` if v is not

@@ -58,14 +58,30 @@ function fromNative(r: unknown): unknown {
 /** Calls aten::<name> with positional arguments; `undefined` takes the schema default. */
 export function callOp<R = unknown>(name: string, ...args: OpArg[]): R {
   const id = opId(name);
-  const n = args.length;
-  const conv = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) conv[i] = toNative(args[i]);
   let r: unknown;
   try {
-    r = native.call(id, ...conv);
+    r = invoke(id, args);
   } catch (e) {
     throw asTorchError(e, name);
   }
   return fromNative(r) as R;
+}
+
+// Up to four arguments go to the addon as direct arguments: spreading an array into a native
+// function costs more than the conversion itself (bench/README.md "Per-op overhead").
+function invoke(id: number, args: OpArg[]): unknown {
+  switch (args.length) {
+    case 0:
+      return native.call(id);
+    case 1:
+      return native.call(id, toNative(args[0]));
+    case 2:
+      return native.call(id, toNative(args[0]), toNative(args[1]));
+    case 3:
+      return native.call(id, toNative(args[0]), toNative(args[1]), toNative(args[2]));
+    case 4:
+      return native.call(id, toNative(args[0]), toNative(args[1]), toNative(args[2]), toNative(args[3]));
+    default:
+      return native.call(id, ...args.map(toNative));
+  }
 }

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Opaque native tensor handle (a type-tagged object wrapping the native tensor; see native/src/handle.h). */
+/** Opaque native tensor handle (an object whose internal fields point at the native tensor; see native/src/handle.h). */
 export type Handle = { readonly __handle: unique symbol };
 
 export interface NativeConfig {

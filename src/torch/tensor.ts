@@ -611,11 +611,31 @@ function toList(x: number | number[]): number[] {
   return typeof x === "number" ? [x] : x;
 }
 
+// Overload names spelled out once: building `${op}.Tensor` per call cost a string allocation and a
+// hash on the hot path (bench/README.md "Per-op overhead").
+const OVERLOADS = {
+  add: ["add.Tensor", "add.Scalar"],
+  sub: ["sub.Tensor", "sub.Scalar"],
+  mul: ["mul.Tensor", "mul.Scalar"],
+  div: ["div.Tensor", "div.Scalar"],
+  remainder: ["remainder.Tensor", "remainder.Scalar"],
+  eq: ["eq.Tensor", "eq.Scalar"],
+  ne: ["ne.Tensor", "ne.Scalar"],
+  lt: ["lt.Tensor", "lt.Scalar"],
+  le: ["le.Tensor", "le.Scalar"],
+  gt: ["gt.Tensor", "gt.Scalar"],
+  ge: ["ge.Tensor", "ge.Scalar"],
+} as const;
+
+function overload(op: keyof typeof OVERLOADS, b: TensorOrScalar): string {
+  return OVERLOADS[op][typeof b === "number" ? 1 : 0];
+}
+
 function binary(op: "add" | "sub" | "mul" | "div" | "remainder", a: Tensor, b: TensorOrScalar, alpha?: number): Tensor {
-  const name = `${op}.${typeof b === "number" ? "Scalar" : "Tensor"}`;
+  const name = overload(op, b);
   return alpha === undefined ? callOp(name, a, b) : callOp(name, a, b, alpha);
 }
 
 function compare(op: "eq" | "ne" | "lt" | "le" | "gt" | "ge", a: Tensor, b: TensorOrScalar): Tensor {
-  return callOp(`${op}.${typeof b === "number" ? "Scalar" : "Tensor"}`, a, b);
+  return callOp(overload(op, b), a, b);
 }
