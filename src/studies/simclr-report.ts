@@ -123,6 +123,32 @@ export function evalCharts(run: Run, rows: EvalRow[], tasks: LabelledTask[]): vo
       ),
     });
   }
+  const gains = Object.entries(headline(rows)).flatMap(([key, v]) =>
+    (
+      [
+        ["linear probe: SimCLR − random init", v.linearProbeGain, v.linearProbeGainCI95],
+        ["fine-tune: SimCLR − from scratch", v.fineTuneGain, v.fineTuneGainCI95],
+      ] as const
+    ).flatMap(([what, g, ci]) =>
+      g === undefined
+        ? []
+        : [
+            [
+              key.slice(0, key.indexOf("@")),
+              key.slice(key.indexOf("@") + 1),
+              what,
+              +(g * 100).toFixed(2),
+              ci ? `${(ci[0] * 100).toFixed(2)} … ${(ci[1] * 100).toFixed(2)}` : "—",
+            ],
+          ],
+    ),
+  );
+  if (gains.length)
+    run.chart({
+      kind: "table",
+      title: "SimCLR gains (accuracy points; mean of paired per-repeat differences, 95% t-interval)",
+      data: { columns: ["task", "labels", "comparison", "gain (points)", "95% CI (points)"], rows: gains },
+    });
   run.chart({
     kind: "table",
     title: "Side by side: SimCLR vs baselines",

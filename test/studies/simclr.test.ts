@@ -61,6 +61,10 @@ test("a synthetic-faces study writes summary, metrics, charts and checkpoints; a
     const kinds = new Set(charts.map((c) => c.kind));
     for (const k of ["lines", "accuracy", "confusion", "distribution", "group-bars", "table"])
       assert.ok(kinds.has(k), k);
+    assert.ok(
+      charts.some((c) => c.kind === "table" && c.title.startsWith("SimCLR gains")),
+      "the paired-gains table",
+    );
     const metrics = readFileSync(join(r.dir, "metrics.jsonl"), "utf8")
       .trim()
       .split("\n")
