@@ -21,12 +21,17 @@ static const int kTensorTag = 0;
 static constexpr int kTagField = 0;
 static constexpr int kSlotField = 1;
 
+struct Slot;
+
 struct IsolateData {
   v8::Isolate* isolate;
   v8::Global<v8::ObjectTemplate> handleTemplate;
   // Bytes of external memory released by GC finalizers, handed to V8 at the next handle event:
   // a weak callback may call no V8 API but Reset.
   int64_t pendingRelease = 0;
+  // Every live Slot of this isolate, so that the tensors still held when its environment ends
+  // (a worker thread exits) are freed then, as N-API frees its wrapped objects.
+  Slot* live = nullptr;
 };
 // One per JS thread (main thread, or a worker_thread that loads the addon).
 static thread_local IsolateData* isolateData = nullptr;
@@ -62,7 +67,22 @@ struct Slot {
   at::Tensor tensor;
   int64_t accounted;  // bytes reported to V8 as external memory
   v8::Global<v8::Object> weak;
+  Slot* prev;  // IsolateData::live list
+  Slot* next;
 };
+
+static void link(IsolateData* d, Slot* s) {
+  s->prev = nullptr;
+  s->next = d->live;
+  if (d->live != nullptr) d->live->prev = s;
+  d->live = s;
+}
+
+static void unlink(IsolateData* d, Slot* s) {
+  if (s->prev != nullptr) s->prev->next = s->next;
+  else if (d != nullptr && d->live == s) d->live = s->next;
+  if (s->next != nullptr) s->next->prev = s->prev;
+}
 
 // GC backstop for a forgotten handle. A first-pass weak callback runs inside the collection (a
 // synchronous loop cannot pile up collected handles waiting for the event loop) and may touch no V8
@@ -70,6 +90,7 @@ struct Slot {
 static void onCollected(const v8::WeakCallbackInfo<Slot>& info) {
   Slot* slot = info.GetParameter();
   slot->weak.Reset();
+  unlink(isolateData, slot);
   if (isolateData != nullptr) isolateData->pendingRelease += slot->accounted;
   delete slot;
   liveTensorCount--;
@@ -100,7 +121,8 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
   if (!d->handleTemplate.Get(isolate)->NewInstance(isolate->GetCurrentContext()).ToLocal(&obj))
     throwTorchError(env, "Error", "could not create a tensor handle");
   int64_t bytes = storageBytes(t);
-  auto* slot = new Slot{std::move(t), bytes, {}};
+  auto* slot = new Slot{std::move(t), bytes, {}, nullptr, nullptr};
+  link(d, slot);
   obj->SetAlignedPointerInInternalField(kTagField, const_cast<int*>(&kTensorTag));
   obj->SetAlignedPointerInInternalField(kSlotField, slot);
   slot->weak.Reset(isolate, obj);
@@ -134,6 +156,7 @@ bool disposeHandle(Napi::Env env, const Napi::Value& v) {
   if (slot == nullptr) return false;
   obj->SetAlignedPointerInInternalField(kSlotField, nullptr);
   slot->weak.Reset();  // no finalizer will run for this handle any more
+  unlink(isolateData, slot);
   int64_t bytes = slot->accounted;
   delete slot;
   liveTensorCount--;
@@ -177,11 +200,18 @@ void initHandles(Napi::Env env) {
     tmpl->SetInternalFieldCount(2);
     d->handleTemplate.Reset(isolate, tmpl);
     isolateData = d;
-    // A worker thread's isolate goes away with its environment; forget its template then.
+    // A worker thread's isolate goes away with its environment: free the tensors its handles still
+    // hold and forget the template.
     napi_add_env_cleanup_hook(
         env,
         [](void* p) {
           auto* data = static_cast<IsolateData*>(p);
+          while (Slot* slot = data->live) {
+            data->live = slot->next;
+            slot->weak.Reset();
+            delete slot;
+            liveTensorCount--;
+          }
           data->handleTemplate.Reset();
           if (isolateData == data) isolateData = nullptr;
           delete data;

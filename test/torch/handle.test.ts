@@ -97,3 +97,25 @@ test("GC after dispose is harmless; forgotten handles are freed by the GC backst
   assert.deepEqual(kept.shape, [3], "the process still works after collecting disposed husks");
   kept.dispose();
 });
+
+test("a worker thread's handles are freed when it exits, disposed or not", async () => {
+  const { Worker } = await import("node:worker_threads");
+  const addon =
+    process.env.FACELAB_NATIVE ?? new URL("../../native/build/Release/facelab_native.node", import.meta.url).pathname;
+  const start = liveTensors();
+  const code = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    const n = require(workerData);
+    const ones = n.opId("aten::ones", "");
+    const kept = n.call(ones, [3]);
+    n.dispose(n.call(ones, [2]));
+    parentPort.postMessage(n.shape(kept));
+  `;
+  const worker = new Worker(code, { eval: true, workerData: addon });
+  const [shape] = await Promise.all([
+    new Promise((resolve) => worker.once("message", resolve)),
+    new Promise((resolve) => worker.once("exit", resolve)),
+  ]);
+  assert.deepEqual(shape, [3]);
+  assert.equal(liveTensors(), start, "the worker's undisposed tensor outlived it");
+});
