@@ -14,7 +14,7 @@ import { keep, manualSeed, type Tensor, tidy } from "../torch/index.js";
 import type { Sequential } from "../torch/nn/index.js";
 import { extractFeatures, take } from "./features.js";
 import { type Encoder, EncoderClassifier, type ProjectionHead } from "./heads.js";
-import { type EvaluateConfig, type FinetuneConfig, scaledLr } from "./simclr-config.js";
+import { type EvaluateConfig, type FinetuneConfig, type LinearProbeConfig, scaledLr } from "./simclr-config.js";
 import { type EpochRecord, linearProbe, type SupervisedResult, trainNetwork } from "./supervised.js";
 import { cropFlip } from "./views.js";
 
@@ -123,6 +123,15 @@ export async function runEvalSuite(o: EvalSuiteOptions): Promise<EvalRow[]> {
   return rows;
 }
 
+/** The linear probe's optimisation settings from the config (LR scaled linearly with the batch, paper B.6). */
+const probeOptions = (lp: LinearProbeConfig, seed: number) => ({
+  epochs: lp.epochs,
+  batchSize: lp.batchSize,
+  lr: scaledLr(lp.lr, lp.batchSize, "linear"),
+  weightDecay: lp.weightDecay,
+  seed,
+});
+
 /** A seed for repetition `rep`; repetition 0 keeps the one-repeat seeds, so adding repeats changes no result. */
 const repSeed = (rep: number, seed: number, ...keys: number[]) =>
   rep === 0 ? deriveSeed(seed, ...keys) : deriveSeed(seed, ...keys, 0x5eed, rep);
@@ -164,14 +173,9 @@ async function evalRepeat(
       const base = { task: task.name, fraction, labelled: idx.length, repeat: rep };
       const seed = repSeed(rep, o.seed, key, 1);
       const probe = async (f: readonly [Tensor, Tensor], method: EvalMethod, pretrainEpoch: number) => {
-        const lp = cfg.linearProbe;
         const r = await tidy(async () =>
           linearProbe(take(f[0], idx), labels, f[1], task.val.labels, C, {
-            epochs: lp.epochs,
-            batchSize: lp.batchSize,
-            lr: scaledLr(lp.lr, lp.batchSize, "linear"),
-            weightDecay: lp.weightDecay,
-            seed,
+            ...probeOptions(cfg.linearProbe, seed),
             onEpoch: (e: EpochRecord) => o.onEpoch?.(task.name, method, fraction, e),
           }),
         );
@@ -269,16 +273,11 @@ async function warmStartHead(
   subset: { images: Tensor; labels: Int32Array },
   seed: number,
 ): Promise<void> {
-  const lp = o.cfg.linearProbe;
   await tidy(async () => {
     const train = extractFeatures(model, subset.images);
     const val = extractFeatures(model, task.val.images);
     await linearProbe(train, subset.labels, val, task.val.labels, task.classNames.length, {
-      epochs: lp.epochs,
-      batchSize: lp.batchSize,
-      lr: scaledLr(lp.lr, lp.batchSize, "linear"),
-      weightDecay: lp.weightDecay,
-      seed,
+      ...probeOptions(o.cfg.linearProbe, seed),
       guards: false,
       init: model.fc,
       foldStandardization: true,

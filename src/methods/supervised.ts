@@ -263,7 +263,7 @@ export async function linearProbe(
       head: new Map(fc.namedParameters()),
     };
     const std_ = (t: Tensor) => tidy(() => t.sub(mean).div(std));
-    return await fit(
+    const result = await fit(
       c,
       { x: trainFeatures, y: trainLabels },
       { x: valFeatures, y: valLabels },
@@ -271,7 +271,6 @@ export async function linearProbe(
       { ...o, augment: undefined },
       std_,
     );
-  } finally {
     if (fc === o.init && o.foldStandardization)
       noGrad(() =>
         tidy(() => {
@@ -280,6 +279,8 @@ export async function linearProbe(
           fc.weight.copy_(w);
         }),
       );
+    return result;
+  } finally {
     if (fc !== o.init) fc.dispose();
     mean.dispose();
     std.dispose();

@@ -79,6 +79,8 @@ export function evalCharts(run: Run, rows: EvalRow[], tasks: LabelledTask[]): vo
   if (rows.length === 0) return;
   const label = (r: EvalRow) =>
     `${METHOD_TITLES[r.method]}, ${pct(r.fraction)} labels${r.pretrainEpoch && r.method !== "linear-probe-random-init" ? ` @${r.pretrainEpoch}` : ""}`;
+  const h = Object.values(headline(rows));
+  const repeated = rows.some((r) => r.repeat > 0);
   for (const task of tasks) {
     const all = rows.filter((r) => r.task === task.name);
     // Curves and confusion matrices of the first repeat; bars summarise every repeat.
@@ -109,21 +111,29 @@ export function evalCharts(run: Run, rows: EvalRow[], tasks: LabelledTask[]): vo
         title: `${task.name}: confusion, ${label(r)}`,
         data: { classes: [...task.classNames], matrix: r.confusion },
       });
-    const h = headline(all);
     run.chart({
       kind: "group-bars",
-      title: `${task.name}: accuracy by method and labelled fraction${all.some((r) => r.repeat > 0) ? " (mean, 95% CI over repeats)" : ""}`,
-      data: Object.entries(h).flatMap(([key, v]) =>
-        Object.entries(METHOD_TITLES).flatMap(([m, title]) => {
-          const e = v[m as EvalMethod];
-          if (!e) return [];
-          const group = `${key.slice(key.indexOf("@") + 1)} labels`;
-          return [{ group, value: e.accuracy, series: title, ...(e.ci95 && { lo: e.ci95[0], hi: e.ci95[1] }) }];
-        }),
-      ),
+      title: `${task.name}: accuracy by method and labelled fraction${repeated ? " (mean, 95% CI over repeats)" : ""}`,
+      data: h
+        .filter((v) => v.task === task.name)
+        .flatMap((v) =>
+          Object.entries(METHOD_TITLES).flatMap(([m, series]) => {
+            const e = v[m as EvalMethod];
+            return e
+              ? [
+                  {
+                    group: `${pct(v.fraction)} labels`,
+                    value: e.accuracy,
+                    series,
+                    ...(e.ci95 && { lo: e.ci95[0], hi: e.ci95[1] }),
+                  },
+                ]
+              : [];
+          }),
+        ),
     });
   }
-  const gains = Object.entries(headline(rows)).flatMap(([key, v]) =>
+  const gains = h.flatMap((v) =>
     (
       [
         ["linear probe: SimCLR − random init", v.linearProbeGain, v.linearProbeGainCI95],
@@ -134,8 +144,8 @@ export function evalCharts(run: Run, rows: EvalRow[], tasks: LabelledTask[]): vo
         ? []
         : [
             [
-              key.slice(0, key.indexOf("@")),
-              key.slice(key.indexOf("@") + 1),
+              v.task,
+              pct(v.fraction),
               what,
               +(g * 100).toFixed(2),
               ci ? `${(ci[0] * 100).toFixed(2)} … ${(ci[1] * 100).toFixed(2)}` : "—",
@@ -180,7 +190,9 @@ export interface MethodSummary {
   stopped?: string;
 }
 
-export type HeadlineEntry = { labelled: number } & Partial<Record<EvalMethod, MethodSummary>> & {
+export type HeadlineEntry = { task: string; fraction: number; labelled: number } & Partial<
+  Record<EvalMethod, MethodSummary>
+> & {
     /** linear probe SimCLR − random init, mean of paired per-repeat differences */
     linearProbeGain?: number;
     linearProbeGainCI95?: [number, number];
@@ -218,7 +230,7 @@ export function headline(rows: EvalRow[]): Record<string, HeadlineEntry> {
   }
   const out: Record<string, HeadlineEntry> = {};
   for (const [key, rs] of groups) {
-    const v: HeadlineEntry = { labelled: rs[0]!.labelled };
+    const v: HeadlineEntry = { task: rs[0]!.task, fraction: rs[0]!.fraction, labelled: rs[0]!.labelled };
     const byMethod = new Map<EvalMethod, Map<number, EvalRow>>();
     for (const r of rs) byMethod.set(r.method, (byMethod.get(r.method) ?? new Map()).set(r.repeat, r));
     for (const [m, reps] of byMethod) {

@@ -3,9 +3,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
+import type { EvalMethod } from "../../methods/evaluate.js";
 import { SimclrConfigSchema } from "../../methods/simclr-config.js";
 import { loadConfig } from "../../runs/index.js";
 import { runSimclrStudy } from "../../studies/simclr.js";
+import type { HeadlineEntry } from "../../studies/simclr-report.js";
 
 const CONFIG_DIR = resolve(dirname(new URL(import.meta.url).pathname), "../../../configs");
 
@@ -26,24 +28,22 @@ async function report(dir: string, wanted: boolean): Promise<void> {
 }
 
 function printHeadline(summary: Record<string, unknown>): void {
-  const h = summary.headline as Record<string, Record<string, unknown>>;
   const pts = (x: number) => (x * 100).toFixed(2);
-  const ci = (c: unknown) => (Array.isArray(c) ? ` [95% CI ${pts(c[0])}, ${pts(c[1])}]` : "");
-  for (const [key, v] of Object.entries(h)) {
-    const acc = (m: string) => {
-      const r = v[m] as { accuracy: number; balancedAccuracy: number; ci95?: [number, number] } | undefined;
+  const ci = (c?: [number, number]) => (c ? ` [95% CI ${pts(c[0])}, ${pts(c[1])}]` : "");
+  for (const [key, v] of Object.entries(summary.headline as Record<string, HeadlineEntry>)) {
+    const acc = (m: EvalMethod) => {
+      const r = v[m];
       return r ? `${pts(r.accuracy)}%${ci(r.ci95)} (balanced ${pts(r.balancedAccuracy)}%)` : "—";
     };
-    const gain = (name: string) =>
-      typeof v[name] === "number" ? `; gain ${pts(v[name] as number)} points${ci(v[`${name}CI95`])}` : "";
-    const reps = (v["linear-probe"] ?? v["fine-tune"]) as { repeats?: number } | undefined;
+    const gain = (g?: number, c?: [number, number]) => (g === undefined ? "" : `; gain ${pts(g)} points${ci(c)}`);
+    const reps = (v["linear-probe"] ?? v["fine-tune"])?.repeats ?? 1;
+    console.log(`${key} [${v.labelled} labelled${reps > 1 ? `, mean of ${reps} repeats` : ""}]`);
     console.log(
-      `${key} [${v.labelled} labelled${(reps?.repeats ?? 1) > 1 ? `, mean of ${reps!.repeats} repeats` : ""}]`,
+      `  linear probe: SimCLR ${acc("linear-probe")} vs random init ${acc("linear-probe-random-init")}${gain(v.linearProbeGain, v.linearProbeGainCI95)}`,
     );
     console.log(
-      `  linear probe: SimCLR ${acc("linear-probe")} vs random init ${acc("linear-probe-random-init")}${gain("linearProbeGain")}`,
+      `  fine-tune:    SimCLR ${acc("fine-tune")} vs from scratch ${acc("scratch")}${gain(v.fineTuneGain, v.fineTuneGainCI95)}`,
     );
-    console.log(`  fine-tune:    SimCLR ${acc("fine-tune")} vs from scratch ${acc("scratch")}${gain("fineTuneGain")}`);
   }
   const failures = summary.failures as { task: string; method: string; message: string }[];
   for (const f of failures ?? []) console.log(`STOPPED ${f.task} ${f.method}: ${f.message}`);
