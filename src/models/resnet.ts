@@ -171,6 +171,11 @@ export interface ResNetOptions {
   widthMultiplier?: number;
   /** Sets the last BN γ of each residual block to 0 so blocks start as identities (Goyal et al. 2017). */
   zeroInitResidual?: boolean;
+  /**
+   * Residual blocks per stage, overriding the factory's ([2, 2, 2, 2] for ResNet-18). [1, 1, 1, 1] is
+   * the one-block-per-stage net of issue #15's CPU reference (0.31 M parameters at width 16).
+   */
+  layers?: readonly [number, number, number, number];
   /** torchvision's ResNeXt/wide options for Bottleneck blocks. */
   groups?: number;
   widthPerGroup?: number;
@@ -188,8 +193,11 @@ export class ResNet extends Module {
   readonly featureDim: number;
   readonly numClasses: number;
 
-  constructor(block: Block, layers: [number, number, number, number], o: ResNetOptions = {}) {
+  constructor(block: Block, defaultLayers: readonly [number, number, number, number], o: ResNetOptions = {}) {
     super();
+    const layers = o.layers ?? defaultLayers;
+    if (layers.length !== 4 || !layers.every((n) => Number.isInteger(n) && n >= 1))
+      throw new TorchError(`ResNet: layers must be 4 integers ≥ 1 (blocks per stage), got [${layers}]`, "ValueError");
     const wm = o.widthMultiplier ?? 1;
     const inC = o.inChannels ?? 3;
     const numClasses = o.numClasses ?? 1000;
@@ -274,7 +282,7 @@ export class ResNet extends Module {
 }
 
 /** The builder behind every factory (torchvision's `_resnet`). */
-export function resnet(block: Block, layers: [number, number, number, number], o: ResNetOptions = {}): ResNet {
+export function resnet(block: Block, layers: readonly [number, number, number, number], o: ResNetOptions = {}): ResNet {
   return new ResNet(block, layers, o);
 }
 

@@ -73,6 +73,23 @@ describe("ResNet", () => {
     assert.equal(liveTensors(), before);
   });
 
+  it("layers [1,1,1,1] gives one block per stage: issue #15's 0.31 M-parameter reference net", () => {
+    const before = liveTensors();
+    const m = resnet18({ layers: [1, 1, 1, 1], widthMultiplier: 0.25, inChannels: 1, cifarStem: true, numClasses: 0 });
+    const keys = [...m.namedParameters()].map(([k]) => k);
+    assert.ok(keys.includes("layer4.0.conv2.weight") && !keys.some((k) => k.startsWith("layer1.1.")));
+    // Hand count (conv k·k·in·out, BN γ+β = 2·C): stem 144+32; layer1 2·2304+2·32; layer2 4608+9216+
+    // 2·64+512+64 (downsample); layer3 18432+36864+2·128+2048+128; layer4 73728+147456+2·256+8192+256.
+    const n = [...m.parameters()].reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+    assert.equal(n, 307248);
+    assert.equal(m.featureDim, 128);
+    const y = tidy(() => m.call(randn([2, 1, 32, 32])).shape);
+    assert.deepEqual(y, [2, 128]);
+    assert.throws(() => resnet18({ layers: [1, 0, 1, 1] }), /layers must be 4 integers ≥ 1/);
+    m.dispose();
+    assert.equal(liveTensors(), before);
+  });
+
   it("zeroInitResidual makes every block start as the identity (relu(x + shortcut))", () => {
     tidy(() =>
       noGrad(() => {
