@@ -6,6 +6,7 @@ export * from "./calibration.js";
 export * from "./classification.js";
 export * from "./groups.js";
 export * from "./knn.js";
+export * from "./multiplicity.js";
 export * from "./openset.js";
 export * from "./stats.js";
 export * from "./verification.js";
