@@ -3,8 +3,11 @@ import { test } from "node:test";
 import { Rng } from "../../src/data/rng.js";
 import { bhQValues, bootstrapPValue, holm } from "../../src/eval/multiplicity.js";
 
-const close = (a: number[], b: number[]) =>
-  a.forEach((v, i) => assert.ok(Object.is(v, b[i]) || Math.abs(v - b[i]!) < 1e-12, `${i}: ${v} vs ${b[i]}`));
+const close = (a: number[], b: number[]) => {
+  assert.equal(a.length, b.length);
+  for (const [i, v] of a.entries())
+    assert.ok(Object.is(v, b[i]) || Math.abs(v - b[i]!) < 1e-12, `${i}: ${v} vs ${b[i]}`);
+};
 
 test("Holm against hand-computed values", () => {
   // sorted 0.005, 0.01, 0.03, 0.04 → 4·0.005 = 0.02, 3·0.01 = 0.03, 2·0.03 = 0.06, max(0.06, 1·0.04) = 0.06
