@@ -3,7 +3,7 @@
 // paths, provenance, skipped files). A cache is keyed by a hash of its inputs (paths, sizes,
 // mtimes, metadata) and settings, so an unchanged dataset is reused and a changed one rebuilt.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -11,12 +11,18 @@ import cliProgress from "cli-progress";
 import { type Box, type DecodeOptions, decodeImage, mapLimit } from "./decode.js";
 import { type ImageSet, type ItemMeta, imageBytes, type Skip } from "./imageset.js";
 import { DataError, Problems } from "./options.js";
+import { readRegularAsync } from "./walk.js";
 
 const CACHE_VERSION = 1;
+/** Largest image file decoded (an FFHQ 1024² PNG is ~1.5 MB); sharp also caps pixels (limitInputPixels). */
+const MAX_IMAGE_BYTES = 256 * 2 ** 20;
 
 /** One file to decode, with what is known about it. */
 export interface CacheEntry {
+  /** the file as listed (provenance, cache key) */
   path: string;
+  /** the file to open when `path` is a link the walker resolved (default: path) */
+  real?: string;
   meta: ItemMeta;
   box?: Box;
 }
@@ -84,8 +90,13 @@ export async function buildCache(entries: readonly CacheEntry[], o: BuildCacheOp
   const ch = o.channels ?? 3;
   const shardSize = o.shardSize ?? 4096;
   const tmp = `${dir}.tmp-${process.pid}`;
+  // No partial output (#14): the temp folder goes on failure, on exit and on SIGINT/SIGTERM, and a
+  // cache root this build created is removed again when nothing was published into it.
+  const root = o.cacheDir ?? defaultCacheDir();
+  const createdRoot = !existsSync(root) ? root : undefined;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
+  const release = removeOnExit(tmp, createdRoot);
   const showBar = o.progress ?? (process.stderr.isTTY === true && !process.env.FACELAB_QUIET);
   const bar = showBar
     ? new cliProgress.SingleBar(
@@ -103,7 +114,9 @@ export async function buildCache(entries: readonly CacheEntry[], o: BuildCacheOp
       const chunk = entries.slice(s * shardSize, (s + 1) * shardSize);
       const decoded = await mapLimit(chunk, parallel, async (e) => {
         try {
-          return await decodeImage(e.path, o, e.box);
+          // Read through the walker's opener (never blocks on a FIFO swapped in after listing).
+          const bytes = await readRegularAsync({ path: e.path, real: e.real ?? e.path }, o.name, MAX_IMAGE_BYTES);
+          return await decodeImage(bytes, o, e.box);
         } catch (err) {
           return err as Error;
         } finally {
@@ -125,7 +138,7 @@ export async function buildCache(entries: readonly CacheEntry[], o: BuildCacheOp
       shards.push({ file, count: kept.length });
     }
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    release(true);
     throw e;
   } finally {
     bar?.stop();
@@ -149,7 +162,40 @@ export async function buildCache(entries: readonly CacheEntry[], o: BuildCacheOp
   // Publish atomically: a crash mid-build never leaves a half cache that looks complete.
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
+  release(false);
   return CachedImageSet.open(dir, o.inMemory);
+}
+
+/**
+ * Removes `tmp` (and `root` if it is then empty) if the process exits or is interrupted before
+ * `release` is called; `release(true)` removes them now. A signal is re-raised after the cleanup
+ * when no other handler is listening, so the process still dies of it.
+ */
+function removeOnExit(tmp: string, root: string | undefined): (remove: boolean) => void {
+  const clean = () => {
+    rmSync(tmp, { recursive: true, force: true });
+    if (root !== undefined)
+      try {
+        rmdirSync(root); // only when empty
+      } catch {}
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    off();
+    clean();
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  const off = () => {
+    process.off("exit", clean);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+  process.on("exit", clean);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return (remove) => {
+    off();
+    if (remove) clean();
+  };
 }
 
 /** An ImageSet read from a cache folder: shards in memory, or read on demand with positional reads. */

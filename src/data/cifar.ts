@@ -1,10 +1,10 @@
 // CIFAR-10 binary version (www.cs.toronto.edu/~kriz/cifar.html): each record is 1 label byte then
 // 3072 pixel bytes — the 1024 red values, then green, then blue, each 32×32 row-major.
 // Batches: data_batch_1..5.bin (10,000 records each) and test_batch.bin.
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { type ItemMeta, MemoryImageSet } from "./imageset.js";
 import { DataError, Problems, type ReadOptions } from "./options.js";
+import { findFile, readRegular } from "./walk.js";
 
 export const CIFAR10_CLASSES = [
   "airplane",
@@ -22,6 +22,8 @@ export const CIFAR10_CLASSES = [
 const SIDE = 32;
 const PLANE = SIDE * SIDE;
 const RECORD = 1 + 3 * PLANE;
+/** Largest batch file read: a real batch holds 10,000 records (30.7 MB); 100,000 is plenty. */
+const MAX_BATCH_BYTES = 100_000 * RECORD;
 
 /** Reads CIFAR-10 binary batch files into one 32×32×3 set. */
 export function readCifar10Files(files: string[], opts: ReadOptions & { name?: string } = {}): MemoryImageSet {
@@ -29,13 +31,21 @@ export function readCifar10Files(files: string[], opts: ReadOptions & { name?: s
   const items: ItemMeta[] = [];
   const chunks: Uint8Array[] = [];
   for (const file of files) {
-    if (!existsSync(file)) throw new DataError(`cifar10: ${file} not found`);
-    const buf = readFileSync(file);
+    // Through the walker: a link out of the batch's folder, a FIFO or a device is refused unopened.
+    const before = problems.skipped.length;
+    const found = findFile(dirname(file), basename(file), problems);
+    if (!found) {
+      if (problems.skipped.length > before) continue; // lenient: refused or a folder, counted
+      throw new DataError(`cifar10: ${file}: not found`);
+    }
+    const buf = readRegular(found, "cifar10", MAX_BATCH_BYTES);
+    if (buf.length === 0)
+      throw new DataError(`cifar10: ${file}: file is empty (0 bytes), expected ${RECORD}-byte records`);
     const whole = Math.floor(buf.length / RECORD);
     if (buf.length % RECORD !== 0)
       problems.report(
         file,
-        `size ${buf.length} is not a multiple of the ${RECORD}-byte record (truncated after record ${whole}); not a CIFAR-10 binary batch?`,
+        `size ${buf.length} is not a multiple of the ${RECORD}-byte record (truncated after record ${whole}, ${buf.length % RECORD} bytes left over); not a CIFAR-10 binary batch?`,
       );
     const hwc = new Uint8Array(whole * 3 * PLANE);
     let kept = 0;
@@ -71,8 +81,17 @@ export function readCifar10Files(files: string[], opts: ReadOptions & { name?: s
 export function readCifar10(dir: string, split: "train" | "test", opts: ReadOptions = {}): MemoryImageSet {
   const files =
     split === "train" ? [1, 2, 3, 4, 5].map((i) => join(dir, `data_batch_${i}.bin`)) : [join(dir, "test_batch.bin")];
-  const missing = files.filter((f) => !existsSync(f));
+  const probe = new Problems("cifar10", true);
+  const missing = files.filter((f) => {
+    try {
+      return findFile(dir, basename(f), probe) === undefined;
+    } catch {
+      return false; // present but refused or a folder: readCifar10Files reports it in its mode
+    }
+  });
   if (missing.length)
     throw new DataError(`cifar10: missing ${missing.join(", ")} (expected the binary version's folder)`);
-  return readCifar10Files(files, { ...opts, name: `cifar10-${split}` });
+  const set = readCifar10Files(files, { ...opts, name: `cifar10-${split}` });
+  if (set.count === 0) throw new DataError(`cifar10: no usable records in ${dir} (${set.skipped.length} skipped)`);
+  return set;
 }

@@ -1,44 +1,40 @@
 // Plain image folders: FFHQ (PNG thumbnails, possibly in numbered sub-folders, no labels) and any
 // folder of images — one class per sub-folder when the images sit in sub-folders, else unlabeled.
-import { readdirSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { sep } from "node:path";
 import { type BuildCacheOptions, buildCache, type CachedImageSet, type CacheEntry } from "./cache.js";
-import { DataError } from "./options.js";
+import type { Skip } from "./imageset.js";
+import { DataError, Problems } from "./options.js";
+import { walk } from "./walk.js";
 
 const IMAGE = /\.(jpe?g|png|webp|tiff?|gif)$/i;
 
-function listImages(dir: string): string[] {
-  try {
-    return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => IMAGE.test(f)).sort();
-  } catch {
-    throw new DataError(`cannot read folder ${dir}`);
-  }
-}
-
-/** Lists a folder: class per first-level sub-folder (labels in sorted folder order) or unlabeled. */
+/**
+ * Lists a folder through the walker (no links out of it, no loops, no FIFOs or devices; dot-files
+ * ignored): class per first-level sub-folder (labels in sorted folder order) or unlabeled.
+ */
 export function listImageFolder(
   dir: string,
-  o: { dataset?: string; labels?: "auto" | "none" } = {},
-): { entries: CacheEntry[]; classes?: string[] } {
-  const files = listImages(dir);
-  if (files.length === 0) throw new DataError(`no images (jpg, png, webp, tiff, gif) under ${dir}`);
+  o: { dataset?: string; labels?: "auto" | "none"; strict?: boolean } = {},
+): { entries: CacheEntry[]; classes?: string[]; skipped: Skip[] } {
   const dataset = o.dataset ?? "folder";
-  const nested = files.every((f) => f.includes(sep));
-  const subdirs = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory());
-  if ((o.labels ?? "auto") === "auto" && nested && subdirs.length > 1) {
-    const classes = [...new Set(files.map((f) => f.split(sep)[0] as string))].sort();
+  const problems = new Problems(dataset, o.strict ?? true);
+  const files = walk(dir, problems, { accept: (name) => IMAGE.test(name) });
+  if (files.length === 0)
+    throw new DataError(
+      `${dataset}: no images (jpg, png, webp, tiff, gif) under ${dir} (${problems.skipped.length} left out)`,
+    );
+  const skipped = problems.skipped;
+  const nested = files.every((f) => f.rel.includes(sep));
+  const classes = [...new Set(files.map((f) => f.rel.split(sep)[0] as string))].sort();
+  if ((o.labels ?? "auto") === "auto" && nested && classes.length > 1) {
     const entries = files.map((f) => ({
-      path: join(dir, f),
-      meta: { dataset, source: join(dir, f), label: classes.indexOf(f.split(sep)[0] as string) },
+      path: f.path,
+      real: f.real,
+      meta: { dataset, source: f.path, label: classes.indexOf(f.rel.split(sep)[0] as string) },
     }));
-    return { entries, classes };
+    return { entries, classes, skipped };
   }
-  return {
-    entries: files.map((f) => ({
-      path: join(dir, f),
-      meta: { dataset, source: join(dir, relative(dir, join(dir, f))) },
-    })),
-  };
+  return { entries: files.map((f) => ({ path: f.path, real: f.real, meta: { dataset, source: f.path } })), skipped };
 }
 
 export async function readImageFolder(
@@ -46,12 +42,12 @@ export async function readImageFolder(
   o: Omit<BuildCacheOptions, "name"> & { name?: string; labels?: "auto" | "none" },
 ): Promise<CachedImageSet> {
   const name = o.name ?? "folder";
-  const { entries, classes } = listImageFolder(dir, { dataset: name, labels: o.labels });
-  return buildCache(entries, { ...o, name, classes });
+  const { entries, classes, skipped } = listImageFolder(dir, { dataset: name, labels: o.labels, strict: o.strict });
+  return buildCache(entries, { ...o, name, classes, skipped });
 }
 
 /** FFHQ thumbnails (a folder of PNGs, any nesting), unlabeled. */
 export async function readFfhq(dir: string, o: Omit<BuildCacheOptions, "name">): Promise<CachedImageSet> {
-  const { entries } = listImageFolder(dir, { dataset: "ffhq", labels: "none" });
-  return buildCache(entries, { ...o, name: "ffhq" });
+  const { entries, skipped } = listImageFolder(dir, { dataset: "ffhq", labels: "none", strict: o.strict });
+  return buildCache(entries, { ...o, name: "ffhq", skipped });
 }

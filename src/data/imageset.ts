@@ -15,10 +15,28 @@ export interface ItemMeta extends Provenance {
   attrs?: Record<string, number>;
 }
 
-/** A file or record a reader skipped (lenient mode) or rejected (strict mode), and why. */
+/**
+ * What a reader noticed and did not load, and why: a bad item skipped in lenient mode ("invalid",
+ * the default), a file the walker refused to open ("refused": a link out of the dataset folder, a
+ * loop, a FIFO, socket or device), a dot-file it ignored ("ignored"), or a lenient-mode warning.
+ */
+export type SkipKind = "invalid" | "refused" | "ignored" | "warning";
+
 export interface Skip {
   source: string;
   reason: string;
+  kind?: SkipKind;
+  /** how many items this entry stands for (default 1; e.g. the records a truncated file lacks) */
+  count?: number;
+}
+
+/** Counts of what a read loaded and left out (`facelab data stats/prepare`, a run's env.json). */
+export interface DataCounts {
+  loaded: number;
+  skipped_invalid: number;
+  refused: number;
+  ignored: number;
+  warnings: number;
 }
 
 export interface ImageSet {

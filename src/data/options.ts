@@ -1,10 +1,12 @@
-// Options shared by the format readers.
-import type { Skip } from "./imageset.js";
+// Options shared by the format readers, and the one place that decides what a problem becomes:
+// an error (strict), a counted skip (lenient), or a note that never stops a read.
+import type { DataCounts, Skip, SkipKind } from "./imageset.js";
 
 export interface ReadOptions {
   /**
    * strict (default): the first bad file or record throws, naming it and what was wrong.
-   * lenient: bad items are skipped and listed in `skipped` with the reason.
+   * lenient: bad items are skipped and listed in `skipped` with the reason (one entry per bad item,
+   * or one entry with a `count` for a run of records, e.g. those a truncated file lacks).
    */
   strict?: boolean;
 }
@@ -16,10 +18,33 @@ export class Problems {
     readonly dataset: string,
     readonly strict: boolean,
   ) {}
-  report(source: string, reason: string): void {
+  /** A bad item (kind "invalid") or a refused file (kind "refused"): strict throws, lenient counts it. */
+  report(source: string, reason: string, kind: "invalid" | "refused" = "invalid", count = 1): void {
     if (this.strict) throw new DataError(`${this.dataset}: ${source}: ${reason}`);
-    this.skipped.push({ source, reason });
+    this.skipped.push(count === 1 ? { source, reason, kind } : { source, reason, kind, count });
   }
+  /** Something that is never an error: an ignored dot-file, or (lenient only) a warning. */
+  note(source: string, reason: string, kind: "ignored" | "warning"): void {
+    this.skipped.push({ source, reason, kind });
+  }
+  /** Trailing bytes and similar: an error in strict mode, a warning in lenient mode. */
+  warnOrThrow(source: string, reason: string): void {
+    if (this.strict) throw new DataError(`${this.dataset}: ${source}: ${reason}`);
+    this.note(source, reason, "warning");
+  }
+}
+
+/** The four counts `facelab data stats/prepare` print and a run's env.json records (#14). */
+export function countSkips(loaded: number, skipped: readonly Skip[]): DataCounts {
+  const c: DataCounts = { loaded, skipped_invalid: 0, refused: 0, ignored: 0, warnings: 0 };
+  const key: Record<SkipKind, keyof DataCounts> = {
+    invalid: "skipped_invalid",
+    refused: "refused",
+    ignored: "ignored",
+    warning: "warnings",
+  };
+  for (const s of skipped) c[key[s.kind ?? "invalid"]] += s.count ?? 1;
+  return c;
 }
 
 /** A data problem the user can fix (missing file, wrong format): the CLI prints it as one line. */

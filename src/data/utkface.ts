@@ -4,11 +4,10 @@
 // The real set has malformed names (race missing in 39_1_20170116174525125.jpg.chip.jpg and two
 // others, a space or a missing dot in two more). Such files are reported and dropped, never guessed:
 // public loaders "fix" them inconsistently. UTKFace has no identity labels.
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { type BuildCacheOptions, buildCache, type CachedImageSet, type CacheEntry } from "./cache.js";
 import type { Skip } from "./imageset.js";
 import { DataError, Problems } from "./options.js";
+import { walk } from "./walk.js";
 
 export const UTK_GENDERS = ["male", "female"] as const;
 export const UTK_RACES = ["White", "Black", "Asian", "Indian", "Others"] as const;
@@ -51,27 +50,22 @@ export function listUtkFace(dir: string, o: { strict?: boolean; labelBy?: "gende
   // UTKFace's known bad names make strict reading fail on the real set, so lenient is the default.
   const problems = new Problems("utkface", o.strict ?? false);
   const entries: CacheEntry[] = [];
-  let files: string[];
-  try {
-    files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
-  } catch {
-    throw new DataError(`utkface: cannot read folder ${dir}`);
-  }
-  for (const rel of files) {
-    const base = rel.split(/[\\/]/).pop() as string;
-    const p = parseUtkName(base);
+  // The walker lists (no links out of the folder, no loops, no FIFOs or devices; dot-files ignored).
+  for (const f of walk(dir, problems, { accept: (name) => /\.(jpe?g|png)$/i.test(name) })) {
+    const p = parseUtkName(f.rel.split(/[\\/]/).pop() as string);
     if ("error" in p) {
-      problems.report(join(dir, rel), p.error);
+      problems.report(f.path, p.error);
       continue;
     }
     const attrs = { age: p.age, gender: p.gender, race: p.race };
     entries.push({
-      path: join(dir, rel),
-      meta: { dataset: "utkface", source: join(dir, rel), attrs, ...(o.labelBy ? { label: attrs[o.labelBy] } : {}) },
+      path: f.path,
+      real: f.real,
+      meta: { dataset: "utkface", source: f.path, attrs, ...(o.labelBy ? { label: attrs[o.labelBy] } : {}) },
     });
   }
   if (entries.length === 0)
-    throw new DataError(`utkface: no usable images in ${dir} (${problems.skipped.length} skipped)`);
+    throw new DataError(`utkface: no usable images in ${dir} (${problems.skipped.length} left out)`);
   return { entries, skipped: problems.skipped };
 }
 

@@ -136,7 +136,7 @@ async function celebaFolder() {
   );
   writeFileSync(
     join(dir, "Anno", "list_attr_celeba.txt"),
-    "6\nMale Young\n000001.jpg 1 -1\n000002.jpg  1  1\n000003.jpg -1 1\n000006.jpg 1 1\n",
+    "4\nMale Young\n000001.jpg 1 -1\n000002.jpg  1  1\n000003.jpg -1 1\n000006.jpg 1 1\n",
   ); // 000004.jpg has no attributes
   return dir;
 }
