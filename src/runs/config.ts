@@ -12,6 +12,21 @@ export class ConfigError extends Error {
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** Keys that would reach Object.prototype through a merge or an assignment (#14). */
+const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Throws naming the first prototype key anywhere in value (YAML mappings, lists of mappings). */
+function rejectPrototypeKeys(value: unknown, where: string, prefix: string[] = []): void {
+  if (Array.isArray(value)) value.forEach((v, i) => rejectPrototypeKeys(v, where, [...prefix, String(i)]));
+  else if (isPlain(value))
+    for (const k of Object.keys(value)) {
+      const path = [...prefix, k];
+      if (FORBIDDEN.has(k))
+        throw new ConfigError(`${where}: key "${path.join(".")}" is not allowed (${k} could change every object)`);
+      rejectPrototypeKeys(value[k], where, path);
+    }
+}
+
 /**
  * Parses `key.path=value`. The value is read as YAML so `0.1` is a number, `true` a boolean,
  * `[1,2]` a list, `null` null, and anything else a string.
@@ -21,6 +36,8 @@ export function parseSet(arg: string): { path: string[]; value: unknown } {
   if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${arg}"`);
   const path = arg.slice(0, eq).trim().split(".");
   if (path.some((p) => p === "")) throw new ConfigError(`--set key "${arg.slice(0, eq)}" has an empty part`);
+  const bad = path.find((k) => FORBIDDEN.has(k));
+  if (bad !== undefined) throw new ConfigError(`--set ${arg.slice(0, eq)}: key "${bad}" is not allowed`);
   const raw = arg.slice(eq + 1);
   let value: unknown;
   try {
@@ -28,15 +45,18 @@ export function parseSet(arg: string): { path: string[]; value: unknown } {
   } catch {
     value = raw; // unparsable as YAML (e.g. "a: b: c"): keep the text
   }
+  rejectPrototypeKeys(value, `--set ${arg.slice(0, eq)}`, path);
   return { path, value };
 }
 
 /** Sets `obj[path]`, creating intermediate objects; refuses to descend into a non-object. */
 export function applySet(obj: Plain, path: string[], value: unknown): void {
+  const bad = path.find((k) => FORBIDDEN.has(k));
+  if (bad !== undefined) throw new ConfigError(`--set ${path.join(".")}: key "${bad}" is not allowed`);
   let cur: Plain = obj;
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i]!;
-    if (cur[k] === undefined) cur[k] = {};
+    if (!Object.hasOwn(cur, k)) cur[k] = {};
     const next = cur[k];
     if (!isPlain(next)) {
       throw new ConfigError(`--set ${path.join(".")}: "${path.slice(0, i + 1).join(".")}" is not a section`);
@@ -83,34 +103,63 @@ export interface LoadConfigOptions {
 /** Reads, overrides and validates a config. Throws ConfigError naming the first bad or unknown keys. */
 export function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfigOptions = {}): z.output<S> {
   let raw: Plain = structuredClone(opts.base ?? {});
-  if (opts.file !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = YAML.parse(readFileSync(opts.file, "utf8"));
-    } catch (e) {
-      throw new ConfigError(`cannot read config ${opts.file}: ${(e as Error).message}`);
-    }
-    if (parsed !== null && parsed !== undefined && !isPlain(parsed)) {
-      throw new ConfigError(`config ${opts.file} must be a YAML mapping at the top level`);
-    }
-    raw = deepMerge(raw, (parsed as Plain | null) ?? {});
-  }
+  if (opts.file !== undefined) raw = deepMerge(raw, readConfigFile(opts.file));
   for (const s of opts.sets ?? []) {
     const { path, value } = parseSet(s);
     applySet(raw, path, value);
   }
+  // Value errors name where the values came from: the file and any --set overrides.
+  const from = [
+    opts.file !== undefined && `config ${opts.file}`,
+    opts.sets?.length && `--set ${opts.sets.map((x) => x.slice(0, Math.max(0, x.indexOf("=")))).join(", ")}`,
+  ].filter(Boolean);
+  const where = from.length ? `${from.join(" with ")}: ` : "";
   const result = schema.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatIssues(result.error));
+  if (!result.success) throw new ConfigError(where + formatIssues(result.error));
   const unknown = unknownKeys(raw, result.data);
   if (unknown.length) {
-    throw new ConfigError(unknown.map((k) => `unknown config key "${k}"`).join("; "));
+    throw new ConfigError(where + unknown.map((k) => `unknown config key "${k}"`).join("; "));
   }
   return result.data;
 }
 
-function deepMerge(a: Plain, b: Plain): Plain {
+/** Reads a YAML config file: valid UTF-8, not empty, a mapping at the top, no prototype keys. */
+export function readConfigFile(file: string): Plain {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      `cannot read config ${file}: ${code === "EISDIR" ? "is a folder, expected a YAML file" : (e as Error).message}`,
+    );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigError(`config ${file} is not valid UTF-8 text`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(text);
+  } catch (e) {
+    throw new ConfigError(`cannot read config ${file}: ${(e as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) throw new ConfigError(`empty config file ${file}`);
+  if (!isPlain(parsed)) throw new ConfigError(`config ${file} must be a YAML mapping at the top level`);
+  rejectPrototypeKeys(parsed, `config ${file}`);
+  return parsed;
+}
+
+/** Merges b over a into a new object; prototype keys are refused (never assigned through `out[k]`). */
+export function deepMerge(a: Plain, b: Plain): Plain {
   const out: Plain = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = isPlain(v) && isPlain(out[k]) ? deepMerge(out[k] as Plain, v) : v;
+  for (const [k, v] of Object.entries(b)) {
+    if (FORBIDDEN.has(k)) throw new ConfigError(`config key "${k}" is not allowed`);
+    const cur = Object.hasOwn(out, k) ? out[k] : undefined;
+    out[k] = isPlain(v) && isPlain(cur) ? deepMerge(cur, v) : v;
+  }
   return out;
 }
 

@@ -76,3 +76,42 @@ test("malformed --set arguments and non-mapping files are rejected clearly", () 
   assert.throws(() => loadConfig(schema, { file: join(dir, "missing.yaml") }), /cannot read config/);
   assert.deepEqual(parseSet("a.b=x=y"), { path: ["a", "b"], value: "x=y" });
 });
+
+test("prototype keys are refused in the file, nested, in lists and in --set; Object.prototype stays clean", () => {
+  const cases = [
+    "__proto__:\n  epochs: 1\n",
+    "epochs: 1\noptim:\n  constructor: {lr: 1}\n",
+    "epochs: 1\noptim: {lr: 1}\nwidths: [{prototype: 1}]\n",
+  ];
+  for (const text of cases) {
+    const file = yamlFile(text);
+    assert.throws(
+      () => loadConfig(schema, { file }),
+      (e: Error) => e instanceof ConfigError && e.message.includes(file) && /is not allowed/.test(e.message),
+      text,
+    );
+  }
+  for (const set of ["__proto__.polluted=1", "optim.constructor.prototype.polluted=1", "optim={__proto__: {a: 1}}"])
+    assert.throws(() => loadConfig(schema, { sets: [set] }), /is not allowed/, set);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test("an empty or comment-only file says so; invalid UTF-8 and a folder are named", () => {
+  for (const text of ["", "\n\n", "# only a comment\n"]) {
+    const file = yamlFile(text);
+    assert.throws(() => loadConfig(schema, { file }), new RegExp(`^ConfigError: empty config file ${file}$`));
+  }
+  const bad = yamlFile("");
+  writeFileSync(bad, Buffer.from([0x65, 0x3a, 0x20, 0xff, 0xfe, 0x0a]));
+  assert.throws(() => loadConfig(schema, { file: bad }), new RegExp(`config ${bad} is not valid UTF-8`));
+  assert.throws(() => loadConfig(schema, { file: dir }), new RegExp(`cannot read config ${dir}: is a folder`));
+});
+
+test("value errors name the file and the --set keys they came from", () => {
+  const file = yamlFile("epochs: -1\noptim: {lr: 1}\n");
+  assert.throws(() => loadConfig(schema, { file }), new RegExp(`config ${file}: config key "epochs"`));
+  assert.throws(
+    () => loadConfig(schema, { file: yamlFile("epochs: 1\noptim: {lr: 1}\n"), sets: ["optim.lr=-2"] }),
+    /with --set optim\.lr: config key "optim\.lr"/,
+  );
+});
