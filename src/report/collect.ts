@@ -7,6 +7,7 @@ import { type RunEntry, readMetrics, readRun } from "../runs/scan.js";
 import type { Point } from "./charts/curves.js";
 import { accuracyCurve, lineChart, lossCurves } from "./charts/curves.js";
 import { type Item, parseDescriptor, slug, toItem } from "./descriptors.js";
+import { type Page, readPage } from "./page.js";
 
 export interface Section {
   /** Prefix for file names ("" for the top directory). */
@@ -14,6 +15,8 @@ export interface Section {
   entry: RunEntry;
   items: Item[];
   summary: Record<string, unknown> | undefined;
+  /** findings.json: what the run found (undefined: the report shows the summary's numbers instead). */
+  page: Page | undefined;
   config: string | undefined;
   env: Record<string, unknown> | undefined;
   problems: string[];
@@ -23,8 +26,6 @@ export interface ReportModel {
   dir: string;
   title: string;
   sections: Section[];
-  /** For a study: one row per child run with its summary numbers. */
-  comparison?: { columns: string[]; rows: (string | number | null)[][] };
 }
 
 const MAX_POINTS = 1500;
@@ -123,19 +124,15 @@ function section(root: string, dir: string, prefix: string): Section {
   } catch (e) {
     problems.push(`unreadable JSON: ${(e as Error).message}`);
   }
+  let page: Page | undefined;
+  try {
+    page = readPage(dir);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
   const configPath = join(dir, "config.yaml");
   const config = existsSync(configPath) ? readFileSync(configPath, "utf8") : undefined;
-  return { prefix, entry, items, summary, config, env, problems };
-}
-
-/** Flattens nested summary objects to dotted keys with scalar values. */
-export function flatten(obj: Record<string, unknown>, prefix = ""): [string, string | number | null][] {
-  return Object.entries(obj).flatMap(([k, v]): [string, string | number | null][] => {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) return flatten(v as Record<string, unknown>, key);
-    if (typeof v === "number" || typeof v === "string" || v === null) return [[key, v]];
-    return [[key, JSON.stringify(v)]];
-  });
+  return { prefix, entry, items, summary, page, config, env, problems };
 }
 
 /** Collects a run directory, or a study with one section per child run. */
@@ -147,20 +144,5 @@ export function collectReport(dir: string): ReportModel {
   const top = section(root, dir, "");
   const sections = [top];
   for (const child of top.entry.children) sections.push(section(root, child.dir, `${slug(child.name)}-`));
-  const model: ReportModel = {
-    dir,
-    title: `${top.entry.kind === "study" ? "Study" : "Run"} ${top.entry.name}`,
-    sections,
-  };
-  if (top.entry.kind === "study" && sections.length > 1) {
-    const rows = sections.slice(1).map((s) => new Map(flatten(s.summary ?? {})));
-    const columns = [...new Set(rows.flatMap((r) => [...r.keys()]))];
-    model.comparison = {
-      columns: ["run", "state", ...columns],
-      rows: sections
-        .slice(1)
-        .map((s, i) => [s.entry.name, s.entry.state, ...columns.map((c) => rows[i]!.get(c) ?? null)]),
-    };
-  }
-  return model;
+  return { dir, title: `${top.entry.kind === "study" ? "Study" : "Run"} ${top.entry.name}`, sections };
 }

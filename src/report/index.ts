@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { collectReport, type ReportModel } from "./collect.js";
 import { parseDescriptor, toItem } from "./descriptors.js";
+import { pageLatex, pageMarkdown } from "./export.js";
 import { reportHtml } from "./html.js";
 import { specToSvg, svgToPng } from "./render.js";
 
@@ -13,6 +14,20 @@ export * from "./charts/fairness.js";
 export * from "./charts/verification.js";
 export { collectReport, metricCharts, type ReportModel, type Section } from "./collect.js";
 export { type Descriptor, descriptorSchema, type Item, parseDescriptor, toItem } from "./descriptors.js";
+export { pageLatex, pageMarkdown, texEscape } from "./export.js";
+export { formatNum, formatValue, humanize, type Num, type Unit } from "./format.js";
+export {
+  type Cell,
+  type Claim,
+  FINDINGS_FILE,
+  type Page,
+  type PageInput,
+  type PageTable,
+  pageSchema,
+  parsePage,
+  readPage,
+} from "./page.js";
+export { claimsHtml, findingsHtml, pageTableHtml } from "./page-html.js";
 export { specToSvg, svgToPng } from "./render.js";
 
 /**
@@ -74,4 +89,30 @@ export async function writeReport(dir: string, opts: { outDir?: string; png?: bo
   const html = join(outDir, "report.html");
   writeFileSync(html, reportHtml(model, svgs));
   return { html, files, problems: model.sections.flatMap((s) => s.problems) };
+}
+
+export type ReportFormat = "html" | "md" | "tex";
+
+/**
+ * The findings of a run or study as Markdown or LaTeX (`report.md` / `report.tex` in outDir): the
+ * top directory's findings.json, else each child run's in turn. Throws when none has findings.
+ */
+export function writeExport(dir: string, format: "md" | "tex", opts: { outDir?: string } = {}): string {
+  const model = collectReport(dir);
+  const pages = model.sections.flatMap((s) =>
+    s.page ? [{ title: `${s.entry.kind === "study" ? "Study" : "Run"} ${s.entry.name}`, page: s.page }] : [],
+  );
+  const problems = model.sections.flatMap((s) => s.problems);
+  if (pages.length === 0)
+    throw new Error(
+      `${dir} has no findings.json${problems.length ? ` (${problems.join("; ")})` : ""}: --format ${format} exports the findings a run or study writes; --format html still works`,
+    );
+  const chosen = model.sections[0]?.page ? pages.slice(0, 1) : pages;
+  const text = chosen
+    .map((p) => (format === "md" ? pageMarkdown(p.title, p.page) : pageLatex(p.title, p.page)))
+    .join("\n");
+  const path = join(opts.outDir ?? dir, `report.${format}`);
+  mkdirSync(opts.outDir ?? dir, { recursive: true });
+  writeFileSync(path, text);
+  return path;
 }

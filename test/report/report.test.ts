@@ -31,10 +31,15 @@ test("a study report has every chart, the summary tables, config and no external
   assert.equal(r.files.length, 28);
   // (includes rather than match: a failing match would print the whole 300 kB page)
   assert.ok(html.includes('<img alt="Augmentation grid" src="data:image/png;base64,iVBOR'), "image embedded");
-  assert.ok(html.includes('<td>test.accuracy</td><td class="num">0.8512</td>'), "summary table");
-  assert.ok(html.includes("<th>run</th><th>state</th><th>test.accuracy</th>"), "study comparison table");
-  assert.ok(html.includes("momentum: 0.9"), "config is shown");
-  assert.ok(!/<script|<link|src="http|href="http/.test(html), "self-contained");
+  // A run without findings.json: its summary as tables with words for keys, never dotted paths.
+  assert.ok(html.includes('<th scope="row">accuracy</th><td class="num" data-v="0.8512">0.851</td>'), "summary table");
+  assert.ok(!html.includes("test.accuracy"), "no flattened key paths");
+  assert.ok(html.includes("<th>run</th><th>state</th><th>ece</th>"), "study's runs table");
+  assert.ok(
+    /<details class="config"><summary>Config \(YAML\)<\/summary><pre>[^<]*momentum: 0.9/.test(html),
+    "config folded",
+  );
+  assert.ok(!/<script src|<link|src="http|href="http/.test(html), "self-contained");
   const png = join(study.dir, "report", "simclr-finetune-race-confusion-test.png");
   const meta = await sharp(png).metadata();
   assert.ok(meta.width! > 500 && meta.height! > 400, `PNG is ${meta.width}×${meta.height}`);
