@@ -6,10 +6,10 @@
 // previous file intact. Loads validate the whole header before creating any tensor.
 import {
   closeSync,
+  constants,
   fstatSync,
   fsyncSync,
   openSync,
-  readFileSync,
   readSync,
   renameSync,
   unlinkSync,
@@ -210,7 +210,13 @@ export function parseHeader(
       where,
       `is truncated: the header needs ${headerLen} bytes but only ${buf.length - 8} follow the length prefix`,
     );
-  const text = Buffer.from(buf.buffer, buf.byteOffset + 8, headerLen).toString("utf8");
+  let text = "";
+  try {
+    // fatal: invalid UTF-8 is an error, never replacement characters (the format requires UTF-8).
+    text = new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(8, 8 + headerLen));
+  } catch {
+    fail(where, `has a header that is not valid UTF-8 (${headerLen} bytes after the length prefix)`);
+  }
   if (!text.startsWith("{")) fail(where, "has a header that is not a JSON object (bad magic?)");
   let header: unknown;
   try {
@@ -278,12 +284,60 @@ function parseEntry(name: string, info: unknown, where: string): Entry {
   return { name, dtype: dt, shape: shape as number[], begin, end };
 }
 
+/** What a load does with NaN/Inf weights: warn (default), error (`--strict-finite`), or nothing. */
+export type FinitePolicy = "warn" | "error" | "ignore";
+
+export interface LoadOptions {
+  device?: Device;
+  /** default: "error" when FACELAB_STRICT_FINITE=1 (set by `facelab --strict-finite`), else "warn" */
+  finite?: FinitePolicy;
+  /** where a warning goes (default console.warn) */
+  warn?: (message: string) => void;
+}
+
+/** True when a floating tensor's little-endian bytes hold a NaN or ±Inf (all exponent bits set). */
+function hasNonFinite(bytes: Uint8Array, dtype: DType): boolean {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = bytes.byteLength;
+  // [element bytes, offset of the word holding the exponent, word size, exponent mask]
+  const spec: Partial<Record<DType, [number, number, 2 | 4, number]>> = {
+    float32: [4, 0, 4, 0x7f800000],
+    float64: [8, 4, 4, 0x7ff00000],
+    float16: [2, 0, 2, 0x7c00],
+    bfloat16: [2, 0, 2, 0x7f80],
+  };
+  const sp = spec[dtype];
+  if (!sp) return false;
+  const [step, at, word, mask] = sp;
+  for (let i = at; i < n; i += step) {
+    const w = word === 4 ? dv.getUint32(i, true) : dv.getUint16(i, true);
+    if ((w & mask) >>> 0 === mask) return true;
+  }
+  return false;
+}
+
+/** Applies the non-finite policy to a parsed buffer before any tensor is made (#14). */
+function checkFinite(buf: Uint8Array, entries: Entry[], dataStart: number, where: string, o: LoadOptions): void {
+  const policy = o.finite ?? (process.env.FACELAB_STRICT_FINITE === "1" ? "error" : "warn");
+  if (policy === "ignore") return;
+  const bad = entries
+    .filter((e) => hasNonFinite(buf.subarray(dataStart + e.begin, dataStart + e.end), e.dtype))
+    .map((e) => e.name);
+  if (bad.length === 0) return;
+  const names = bad.length > 10 ? `${bad.slice(0, 10).join(", ")} and ${bad.length - 10} more` : bad.join(", ");
+  const msg = `safetensors ${where}: non-finite values (NaN or Inf) in ${bad.length} tensor(s): ${names}`;
+  if (policy === "error") throw new TorchError(`${msg} (refused: --strict-finite)`, "ValueError");
+  (o.warn ?? ((m: string) => console.warn(`warning: ${m}`)))(msg);
+}
+
 /** Decodes a safetensors buffer into tensors (in file order) and metadata. */
 export function deserialize(
   buf: Uint8Array,
   where = "buffer",
+  opts: LoadOptions = {},
 ): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
   const { entries, metadata, dataStart } = parseHeader(buf, where);
+  checkFinite(buf, entries, dataStart, where, opts);
   const tensors = new Map<string, Tensor>();
   try {
     for (const e of entries) {
@@ -298,21 +352,16 @@ export function deserialize(
 }
 
 /** Loads every tensor of a file (tensors are registered in the current scope), optionally onto a device. */
-export function loadFile(path: string, opts: { device?: Device } = {}): Map<string, Tensor> {
+export function loadFile(path: string, opts: LoadOptions = {}): Map<string, Tensor> {
   return loadFileWithMetadata(path, opts).tensors;
 }
 
 export function loadFileWithMetadata(
   path: string,
-  opts: { device?: Device } = {},
+  opts: LoadOptions = {},
 ): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new TorchError(`safetensors file '${path}': could not read: ${(e as Error).message}`, "IOError");
-  }
-  const out = deserialize(buf, `file '${path}'`);
+  const buf = readWhole(path);
+  const out = deserialize(buf, `file '${path}'`, opts);
   const device = opts.device;
   if (device !== undefined && device !== "cpu") {
     for (const [k, t] of out.tensors) {
@@ -321,6 +370,34 @@ export function loadFileWithMetadata(
     }
   }
   return out;
+}
+
+/**
+ * Reads a checkpoint file: a regular file only (O_NONBLOCK: a FIFO in its place is refused, not
+ * waited on), with the header length checked against the file size before the data is read.
+ */
+function readWhole(path: string): Buffer {
+  const where = `file '${path}'`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (st.isDirectory()) fail(where, "is a folder, expected a .safetensors file");
+    if (!st.isFile()) fail(where, "is not a regular file (a FIFO, socket or device); refused");
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === st.size ? buf : buf.subarray(0, off);
+  } catch (e) {
+    if (e instanceof TorchError) throw e;
+    throw new TorchError(`safetensors ${where}: could not read: ${(e as Error).message}`, "IOError");
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Reads only the metadata and tensor descriptions (no tensor is created). */
@@ -333,8 +410,11 @@ export function readHeader(path: string): {
   let size: number;
   let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
-    size = fstatSync(fd).size;
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile())
+      fail(where, st.isDirectory() ? "is a folder, expected a .safetensors file" : "is not a regular file; refused");
+    size = st.size;
     const prefix = Buffer.alloc(Math.min(8, size));
     readSync(fd, prefix, 0, prefix.length, 0);
     const n = prefix.length === 8 ? prefix.readBigUInt64LE(0) : 0n;
@@ -344,6 +424,7 @@ export function readHeader(path: string): {
     prefix.copy(buf);
     if (headerLen > 0) readSync(fd, buf, 8, headerLen, 8);
   } catch (e) {
+    if (e instanceof TorchError) throw e;
     throw new TorchError(`safetensors ${where}: could not read: ${(e as Error).message}`, "IOError");
   } finally {
     if (fd !== undefined) closeSync(fd);

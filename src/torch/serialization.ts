@@ -33,7 +33,13 @@ export function loadModule(
     const prefix = opts.prefix;
     if (prefix !== undefined)
       state = new Map([...state].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-    return module.loadStateDict(state, { strict: opts.strict });
+    try {
+      return module.loadStateDict(state, { strict: opts.strict });
+    } catch (e) {
+      // Key and shape mismatches name the checkpoint they came from (#14).
+      if (!(e instanceof Error)) throw e;
+      throw new TorchError(`safetensors file '${path}': ${e.message}`, e instanceof TorchError ? e.kind : "ValueError");
+    }
   });
 }
 

@@ -236,11 +236,82 @@ describe("safetensors", () => {
       expectLoadError("meta", craft({ __metadata__: { a: 1 } }, 0), /metadata value 'a' must be a string/);
     });
 
+    it("a header that is not valid UTF-8 is refused (no replacement characters), naming the file", () => {
+      const json = Buffer.from('{"a\xff":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', "latin1");
+      expectLoadError("bad-utf8", craft(null, 4, json.toString("latin1")).fill(0xff, 11, 12), /not valid UTF-8/);
+      // an overlong encoding of "{" and a lone surrogate half are invalid too
+      expectLoadError(
+        "overlong",
+        Buffer.concat([craft(null, 0, "xx").subarray(0, 8), Buffer.from([0xc1, 0xbb])]),
+        /UTF-8/,
+      );
+      expectLoadError(
+        "surrogate",
+        Buffer.concat([craft(null, 0, "xxx").subarray(0, 8), Buffer.from([0xed, 0xa0, 0x80])]),
+        /UTF-8/,
+      );
+    });
+
+    it("a folder or a FIFO in place of the file is refused without blocking", () => {
+      assert.throws(() => loadFile(dir), /is a folder, expected a \.safetensors file/);
+      const fifo = join(dir, "fifo.safetensors");
+      execFileSync("mkfifo", [fifo]);
+      assert.throws(() => loadFile(fifo), /fifo\.safetensors.*not a regular file/);
+      assert.throws(() => readHeader(fifo), /fifo\.safetensors.*not a regular file/);
+    });
+
     it("a missing file is a clear error", () => {
       assert.throws(
         () => loadFile(join(dir, "nope.safetensors")),
         /safetensors file '.*nope.safetensors': could not read/,
       );
+    });
+  });
+
+  describe("non-finite weights (#14)", () => {
+    const path = join(dir, "nan.safetensors");
+    const write = () =>
+      tidy(() =>
+        saveFile(
+          {
+            ok: tensor([1, 2]),
+            nan32: tensor([1, Number.NaN]),
+            inf64: tensor([Number.NEGATIVE_INFINITY], { dtype: "float64" }),
+            inf16: tensor([1, Number.POSITIVE_INFINITY]).to("float16"),
+            nanbf16: tensor([Number.NaN]).to("bfloat16"),
+            big16: tensor([65504]).to("float16"),
+            i: tensor([-1], { dtype: "int32" }),
+          },
+          path,
+        ),
+      );
+    it("warn by default, naming exactly the tensors that hold NaN or Inf", () => {
+      write();
+      const warnings: string[] = [];
+      tidy(() => {
+        const t = loadFile(path, { warn: (m) => warnings.push(m) });
+        assert.equal(t.size, 7);
+      });
+      assert.equal(warnings.length, 1);
+      assert.ok(warnings[0]?.includes(path));
+      const named = /in 4 tensor\(s\): (.*)$/
+        .exec(warnings[0] ?? "")?.[1]
+        ?.split(", ")
+        .sort();
+      assert.deepEqual(named, ["inf16", "inf64", "nan32", "nanbf16"]);
+    });
+    it("an error with finite: 'error' or FACELAB_STRICT_FINITE=1 (what facelab --strict-finite sets)", () => {
+      write();
+      const before = liveTensors();
+      assert.throws(() => loadFile(path, { finite: "error" }), /non-finite values .* --strict-finite/);
+      process.env.FACELAB_STRICT_FINITE = "1";
+      try {
+        assert.throws(() => loadFile(path), /nan\.safetensors.*non-finite/);
+      } finally {
+        delete process.env.FACELAB_STRICT_FINITE;
+      }
+      assert.equal(liveTensors(), before, "refused before any tensor was made");
+      tidy(() => assert.equal(loadFile(path, { finite: "ignore" }).size, 7));
     });
   });
 
