@@ -7,13 +7,9 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { test } from "node:test";
 import ts from "typescript";
 
-// DESIGN.md's order, top (imported by everyone) to bottom, with two rows placed where the code
-// they describe needs them, as DESIGN.md's table lists them otherwise:
-// - runs/ (run directories, metrics, events) imports only torch/'s CheckpointDir, while studies/
-//   recipes write their results into runs, so runs/ sits above studies/ (the table has it below);
-// - web/ is the dashboard that cli's `facelab serve` starts, so it sits above cli/ (the table has
-//   it last).
-const LAYERS = ["torch", "models", "losses", "data", "methods", "eval", "runs", "studies", "report", "web", "cli"];
+// DESIGN.md's order, top (imported by everyone) to bottom: eval/ and runs/ sit above methods/ (the
+// trainer logs metrics and writes runs), web/ above cli/ (`facelab serve` starts the dashboard).
+const LAYERS = ["torch", "models", "losses", "data", "eval", "runs", "methods", "studies", "report", "web", "cli"];
 
 const root = resolve(".");
 const sources = (dir: string): string[] =>
@@ -69,14 +65,51 @@ test("imports follow the DESIGN.md layer order", () => {
 
 test("the checker catches downward imports of every form", () => {
   const f = join(root, "src", "methods", "x.ts");
-  assert.deepEqual(violations(f, 'import { Run } from "../runs/index.js";'), [
-    "src/methods/x.ts imports src/runs/index.js (methods/ may not import runs/)",
+  assert.deepEqual(violations(f, 'import { Run } from "../studies/simclr/study.js";'), [
+    "src/methods/x.ts imports src/studies/simclr/study.js (methods/ may not import studies/)",
   ]);
+  assert.deepEqual(
+    violations(f, 'import { Run } from "../runs/index.js"; import { knn } from "../eval/index.js";'),
+    [],
+  );
   assert.equal(violations(f, 'export { a } from "../studies/simclr.js";').length, 1);
   assert.equal(violations(f, 'const m = await import("../cli/main.js");').length, 1);
-  assert.equal(violations(f, 'import type { T } from "../eval/index.js";').length, 1);
+  assert.equal(violations(f, 'import type { T } from "../report/index.js";').length, 1);
   assert.deepEqual(violations(f, 'import { tidy } from "../torch/index.js"; import { h } from "./heads.js";'), []);
   assert.deepEqual(violations(join(root, "src", "torch", "nn", "y.ts"), 'import { a } from "../../data/rng.js";'), [
     "src/torch/nn/y.ts imports src/data/rng.js (torch/ may not import data/)",
   ]);
+});
+
+/** Every relative import (static, type-only, re-export or dynamic) of each src/ file, resolved to .ts paths. */
+function importGraph(files: string[]): Map<string, string[]> {
+  const g = new Map<string, string[]>();
+  for (const f of files) {
+    const refs = ts.preProcessFile(readFileSync(f, "utf8"), true, true).importedFiles;
+    g.set(
+      f,
+      refs
+        .filter((r) => r.fileName.startsWith("."))
+        .map((r) => resolve(dirname(f), r.fileName).replace(/\.js$/, ".ts")),
+    );
+  }
+  return g;
+}
+
+test("no import cycles inside src/ (issue #12: bias-cell ↔ bias-grid, bias-curves ↔ bias-metrics)", () => {
+  const g = importGraph(sources("src"));
+  const state = new Map<string, "open" | "done">();
+  const cycles: string[] = [];
+  const visit = (f: string, path: string[]) => {
+    if (state.get(f) === "done") return;
+    if (state.get(f) === "open") {
+      cycles.push([...path.slice(path.indexOf(f)), f].map((p) => relative(root, p)).join(" → "));
+      return;
+    }
+    state.set(f, "open");
+    for (const t of g.get(f) ?? []) if (g.has(t)) visit(t, [...path, f]);
+    state.set(f, "done");
+  };
+  for (const f of g.keys()) visit(f, []);
+  assert.deepEqual(cycles, []);
 });

@@ -1,4 +1,4 @@
-// facelab/data: format readers, the uint8 image cache, splits, the loader, batched augmentation
+// facelab/data: format readers, the uint8 image cache, splits, batched augmentation
 // and synthetic faces.
 export * as augmentation from "./augment/index.js";
 export * from "./cache.js";
@@ -7,8 +7,6 @@ export * from "./cifar.js";
 export * from "./folder.js";
 export * from "./idx.js";
 export * from "./imageset.js";
-export * from "./imbalance.js";
-export * from "./loader.js";
 export * from "./open.js";
 export * from "./options.js";
 export * from "./preview.js";
@@ -16,4 +14,3 @@ export * from "./rng.js";
 export * from "./splits.js";
 export * from "./synth.js";
 export * from "./utkface.js";
-export * from "./views.js";

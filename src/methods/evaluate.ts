@@ -10,10 +10,10 @@
 
 import { deriveSeed } from "../data/rng.js";
 import { stratifiedSplit } from "../data/splits.js";
+import { type Encoder, EncoderClassifier, type ProjectionHead } from "../models/heads.js";
 import { keep, manualSeed, type Tensor, tidy } from "../torch/index.js";
 import type { Sequential } from "../torch/nn/index.js";
 import { extractFeatures, take } from "./features.js";
-import { type Encoder, EncoderClassifier, type ProjectionHead } from "./heads.js";
 import { type EvaluateConfig, type FinetuneConfig, type LinearProbeConfig, scaledLr } from "./simclr-config.js";
 import { type EpochRecord, linearProbe, type SupervisedResult, trainNetwork } from "./supervised.js";
 import { cropFlip } from "./views.js";

@@ -2,8 +2,8 @@
 // eval mode (the linear-probe protocol: BN statistics must not move, Spijkervet/SimCLR#19, virtex#16),
 // and seeded batch orders (plain or class-balanced) so that resume reproduces an uninterrupted run.
 import type { Rng } from "../data/rng.js";
+import type { Encoder } from "../models/heads.js";
 import { cat, fromTypedArray, keep, noGrad, type Tensor, tidy, zeros } from "../torch/index.js";
-import type { Encoder } from "./heads.js";
 
 /** Images as a uint8 N×C×H×W tensor plus optional integer labels (one per image). */
 export interface ImageTensorSet {

@@ -18,6 +18,7 @@
 // (SyncBatchNorm: then W workers train exactly like one process). Only rank 0 saves checkpoints.
 import { deriveSeed, Rng } from "../data/rng.js";
 import { ntXentWithLogits } from "../losses/index.js";
+import { type Encoder, ProjectionHead } from "../models/heads.js";
 import {
   allGatherWithGrad,
   convertSyncBatchNorm,
@@ -36,7 +37,6 @@ import { SGD } from "../torch/optim/sgd.js";
 import { type CheckpointFiles, loadTensors, readMeta, type SimclrCheckpoints } from "./checkpoint.js";
 import { epochBatches, extractFeatures, knnAccuracy, labelTensor, take, toUnitFloat } from "./features.js";
 import { assertFiniteGrads, assertFiniteLoss, assertLrPositive } from "./guards.js";
-import { type Encoder, ProjectionHead } from "./heads.js";
 import { contrastiveWarnings, type RepresentationStats, representationStats } from "./monitors.js";
 import { type PretrainConfig, scaledLr } from "./simclr-config.js";
 import { linearProbe } from "./supervised.js";

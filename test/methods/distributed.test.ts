@@ -54,7 +54,7 @@ const worker = join(tmp, "worker.mts"); // .mts: ESM (top-level await) outside t
 writeFileSync(
   worker,
   `
-import { FaceRecNet } from "${src("methods/recognition/model.js")}";
+import { createRecognizer } from "${src("methods/recognition/recognizer.js")}";
 import { trainRecognizer } from "${src("methods/recognition/train.js")}";
 import { destroyProcessGroup, initProcessGroup, isLaunched } from "${src("torch/distributed/index.js")}";
 import { cat, manualSeed, noGrad, randint, tidy } from "${src("torch/index.js")}";
@@ -64,7 +64,7 @@ if (isLaunched()) await initProcessGroup();
 manualSeed(7);
 const images = randint(0, 256, [32, 1, 12, 12], { dtype: "uint8" });
 const labels = randint(0, 4, [32], { dtype: "int64" });
-const model = new FaceRecNet({ backbone: "convnet", width: 4, inChannels: 1, embeddingDim: 8, numClasses: 4, loss: "softmax" });
+const model = createRecognizer({ backbone: "convnet", width: 4, inChannels: 1, embeddingDim: 8, numClasses: 4, loss: "softmax" });
 // BatchNorm normalises with its batch's statistics in training mode, which differ between a shard of
 // 4 and the batch of 8. Keeping BN in eval mode (running statistics, affine still trained) makes the
 // data-parallel step exactly the single-process step, so the comparison can be tight.

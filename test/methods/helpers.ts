@@ -3,7 +3,7 @@
 // brightness, contrast and stripe phase — nuisances a random encoder's features mix with the class,
 // and which SimCLR's colour jitter and crops teach the encoder to ignore.
 import { Rng } from "../../src/data/rng.js";
-import type { Encoder } from "../../src/methods/heads.js";
+import type { Encoder } from "../../src/models/heads.js";
 import { fromTypedArray, keep, type Tensor, tidy } from "../../src/torch/index.js";
 import { BatchNorm2d, Conv2d, Module, ReLU, Sequential } from "../../src/torch/nn/index.js";
 

@@ -1,26 +1,12 @@
 // facelab bias-study --config <recipe|file.yaml>: the demographic-imbalance grid (splits × losses ×
 // seeds) on UTKFace when given, synthetic faces otherwise. Resumable: rerunning the same command
 // skips finished cells. Ends with the claims, warnings and where the results are.
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../runs/index.js";
-import { biasConfigSchema, cells, parseBiasConfig } from "../../studies/bias-config.js";
-import { runBiasStudy } from "../../studies/bias-grid.js";
-
-const CONFIG_DIR = resolve(dirname(new URL(import.meta.url).pathname), "../../../configs");
-
-/** A recipe name (bias-gender) or a path to a YAML file. */
-function configPath(arg: string): string {
-  if (existsSync(arg)) return arg;
-  const named = join(CONFIG_DIR, arg.endsWith(".yaml") ? arg : `${arg}.yaml`);
-  if (existsSync(named)) return named;
-  throw new Error(
-    `no config file '${arg}' and no recipe of that name in ${CONFIG_DIR} (recipes: bias-gender, bias-race, bias-synthetic)`,
-  );
-}
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { biasConfigSchema, cells, parseBiasConfig } from "../../studies/bias/config.js";
+import { runBiasStudy } from "../../studies/bias/grid.js";
+import { collect, configPath } from "../options.js";
 
 export function register(program: Command): void {
   program
@@ -48,7 +34,12 @@ export function register(program: Command): void {
         dryRun?: boolean;
         report: boolean;
       }) => {
-        const cfg = parseBiasConfig(loadConfig(biasConfigSchema, { file: configPath(o.config), sets: o.set }));
+        const cfg = parseBiasConfig(
+          loadConfig(biasConfigSchema, {
+            file: configPath(o.config, "recipes: bias-gender, bias-race, bias-synthetic"),
+            sets: o.set,
+          }),
+        );
         const grid = cells(cfg);
         const source = cfg.data.source === "auto" ? (cfg.data.utkfaceDir ? "utkface" : "synthetic") : cfg.data.source;
         console.log(
@@ -66,7 +57,7 @@ export function register(program: Command): void {
         console.log(
           `\n${r.ran.length} cells trained, ${r.reused.length} reused, ${r.failed.length} failed, ${r.pending.length} pending`,
         );
-        const summary = (await import("../../studies/bias-grid.js")).readSummary(dir) as {
+        const summary = (await import("../../studies/bias/grid.js")).readSummary(dir) as {
           trends: { statement: string }[];
           gaps: { statement: string; excludesZero: boolean }[];
           warnings: string[];

@@ -2,9 +2,9 @@
 // with HTML reports a person can open. Stages can be picked with --only.
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { runBiasDemo } from "../../studies/bias-demo.js";
-import { runFmnistSupervised } from "../../studies/fmnist-supervised.js";
-import { runSimclrDemo } from "../../studies/simclr-demo.js";
+import { runBiasDemo } from "../../studies/bias/demo.js";
+import { runSimclrDemo } from "../../studies/simclr/demo.js";
+import { runFmnistSupervised } from "../../studies/supervised/fmnist.js";
 import { buildInfo } from "../../torch/index.js";
 
 interface Stage {

@@ -1,25 +1,14 @@
 // facelab simclr run|finetune|recipes: SimCLR pretraining + linear probe / fine-tune / from-scratch
 // evaluation from one config, resume after a kill, and evaluation of any intermediate checkpoint.
 import { existsSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import type { EvalMethod } from "../../methods/evaluate.js";
 import { SimclrConfigSchema } from "../../methods/simclr-config.js";
 import { loadConfig } from "../../runs/index.js";
-import { runSimclrStudy } from "../../studies/simclr.js";
-import type { HeadlineEntry } from "../../studies/simclr-report.js";
-
-const CONFIG_DIR = resolve(dirname(new URL(import.meta.url).pathname), "../../../configs");
-
-/** A recipe name (simclr-fmnist) or a path to a YAML file. */
-function configPath(arg: string): string {
-  if (existsSync(arg)) return arg;
-  const named = join(CONFIG_DIR, arg.endsWith(".yaml") ? arg : `${arg}.yaml`);
-  if (existsSync(named)) return named;
-  throw new Error(`no config file '${arg}' and no recipe of that name in ${CONFIG_DIR} (try: facelab simclr recipes)`);
-}
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import type { HeadlineEntry } from "../../studies/simclr/report.js";
+import { runSimclrStudy } from "../../studies/simclr/study.js";
+import { CONFIG_DIR, collect, configPath } from "../options.js";
 
 async function report(dir: string, wanted: boolean): Promise<void> {
   if (!wanted) return;
@@ -68,7 +57,7 @@ export function register(program: Command): void {
       ) => {
         if (!config && !o.resume)
           throw new Error("simclr run needs a recipe name or config file (or --resume <runDir>)");
-        const file = o.resume ? join(o.resume, "config.yaml") : configPath(config!);
+        const file = o.resume ? join(o.resume, "config.yaml") : configPath(config!, "try: facelab simclr recipes");
         if (o.resume && !existsSync(file)) throw new Error(`--resume ${o.resume}: no config.yaml there`);
         const cfg = loadConfig(SimclrConfigSchema, { file, sets: o.set });
         const stopAfterEpoch = o.stopAfter === undefined ? undefined : Number(o.stopAfter);

@@ -1,25 +1,11 @@
 // facelab train --config <recipe|file.yaml> [--loss name]: identity classification with an embedding
 // layer and a margin head (softmax, ring, sphereface, sphereface-r, cosface, arcface), also the
 // seed's CIFAR-10 / Fashion-MNIST baselines. Writes a run with loss curves and a confusion matrix.
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { LOSS_NAMES } from "../../methods/recognition/head.js";
 import { loadConfig } from "../../runs/index.js";
-import { runTraining, trainConfigSchema } from "../../studies/train-recipe.js";
-
-const CONFIG_DIR = resolve(dirname(new URL(import.meta.url).pathname), "../../../configs");
-
-function configPath(arg: string): string {
-  if (existsSync(arg)) return arg;
-  const named = join(CONFIG_DIR, arg.endsWith(".yaml") ? arg : `${arg}.yaml`);
-  if (existsSync(named)) return named;
-  throw new Error(
-    `no config file '${arg}' and no recipe of that name in ${CONFIG_DIR} (e.g. train-fashion-mnist-ring, train-cifar10-ring)`,
-  );
-}
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { runTraining, trainConfigSchema } from "../../studies/supervised/recipe.js";
+import { collect, configPath } from "../options.js";
 
 export function register(program: Command): void {
   program
@@ -36,7 +22,10 @@ export function register(program: Command): void {
     .option("--runs <dir>", "runs root", "runs")
     .action(async (o: { config: string; loss?: string; set: string[]; runs: string }) => {
       const sets = o.loss ? [`loss={name: ${o.loss}}`, ...o.set] : o.set;
-      const cfg = loadConfig(trainConfigSchema, { file: configPath(o.config), sets });
+      const cfg = loadConfig(trainConfigSchema, {
+        file: configPath(o.config, "e.g. train-fashion-mnist-ring, train-cifar10-ring"),
+        sets,
+      });
       // Under `facelab launch` every worker trains; rank 0 alone evaluates, writes the run and reports.
       const r = await runTraining(cfg, { runsRoot: o.runs, argv: process.argv.slice(2) });
       if (!r.main) return;

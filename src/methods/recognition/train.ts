@@ -6,6 +6,8 @@
 // permutation and keeps its contiguous 1/W of the rows, and gradients are averaged before the step,
 // so W workers with global batch B take the steps one process with batch B takes (up to BatchNorm,
 // whose batch statistics are per rank as in PyTorch DDP, unless syncBatchNorm makes them global).
+
+import type { FaceRecNet } from "../../models/facerec.js";
 import {
   convertSyncBatchNorm,
   DistributedDataParallel,
@@ -15,7 +17,7 @@ import {
 } from "../../torch/distributed/index.js";
 import { cat, manualSeed, noGrad, randperm, type Tensor, TorchError, tidy } from "../../torch/index.js";
 import { clipGradNorm, SGD, WarmupCosineLR } from "../../torch/optim/index.js";
-import type { FaceRecNet } from "./model.js";
+import type { Recognizer } from "./recognizer.js";
 
 export interface LabelledImages {
   /** (N,C,H,W) uint8 in [0,255] or float already normalised. */
@@ -67,11 +69,11 @@ export function toInput(images: Tensor): Tensor {
 }
 
 /** Trains model in place; returns the per-epoch history. Throws if the loss stops being finite. */
-export async function trainRecognizer(model: FaceRecNet, data: LabelledImages, o: TrainOptions): Promise<EpochStats[]> {
+export async function trainRecognizer(model: Recognizer, data: LabelledImages, o: TrainOptions): Promise<EpochStats[]> {
   const group = getDefaultGroup();
   const sync = o.syncBatchNorm === true && group !== undefined && group.worldSize > 1;
   if (sync) convertSyncBatchNorm(model, group);
-  const dist: { ddp?: DistributedDataParallel<FaceRecNet> } = {};
+  const dist: { ddp?: DistributedDataParallel<Recognizer> } = {};
   try {
     return await trainSteps(model, data, o, dist);
   } finally {
@@ -82,10 +84,10 @@ export async function trainRecognizer(model: FaceRecNet, data: LabelledImages, o
 }
 
 async function trainSteps(
-  model: FaceRecNet,
+  model: Recognizer,
   data: LabelledImages,
   o: TrainOptions,
-  dist: { ddp?: DistributedDataParallel<FaceRecNet> },
+  dist: { ddp?: DistributedDataParallel<Recognizer> },
 ): Promise<EpochStats[]> {
   const n = data.images.shape[0] as number;
   if (data.labels.shape[0] !== n)

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loadModels } from "../../../src/methods/recognition/backbones.js";
-import { FaceRecNet } from "../../../src/methods/recognition/model.js";
+import { createRecognizer } from "../../../src/methods/recognition/recognizer.js";
 import { embedAll, trainRecognizer } from "../../../src/methods/recognition/train.js";
 import { liveTensors, manualSeed, randn, type Tensor, tensor, tidy } from "../../../src/torch/index.js";
 
@@ -26,7 +25,7 @@ for (const loss of ["softmax", "ring", "sphereface", "sphereface-r", "cosface", 
     const train = toyData(8, 1);
     const val = toyData(4, 2);
     manualSeed(0);
-    const model = new FaceRecNet({
+    const model = createRecognizer({
       backbone: "convnet",
       width: 8,
       embeddingDim: 16,
@@ -58,18 +57,17 @@ for (const loss of ["softmax", "ring", "sphereface", "sphereface-r", "cosface", 
 test("unknown loss names are refused with the list of known ones, and nothing is leaked", () => {
   const start = liveTensors();
   assert.throws(
-    () => new FaceRecNet({ backbone: "convnet", embeddingDim: 4, numClasses: 3, loss: "triplet" }),
+    () => createRecognizer({ backbone: "convnet", embeddingDim: 4, numClasses: 3, loss: "triplet" }),
     /unknown loss "triplet": expected one of softmax, ring/,
   );
   // A bad head option fails after the backbone exists: its parameters must be freed too.
-  assert.throws(() => new FaceRecNet({ backbone: "convnet", embeddingDim: 4, numClasses: 0, loss: "arcface" }));
+  assert.throws(() => createRecognizer({ backbone: "convnet", embeddingDim: 4, numClasses: 0, loss: "arcface" }));
   assert.equal(liveTensors(), start);
 });
 
 test("a ResNet-18 backbone (CIFAR stem, width 8) plugs in under the embedding layer", async () => {
   const start = liveTensors();
-  await loadModels();
-  const model = new FaceRecNet({
+  const model = createRecognizer({
     backbone: "resnet18",
     width: 8,
     cifarStem: true,

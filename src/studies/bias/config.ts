@@ -1,0 +1,185 @@
+// The bias study's configuration (configs/bias-*.yaml) and its expansion into grid cells:
+// splits × losses × seeds. Unknown keys are errors, so a typo never silently falls back to a default.
+import { z } from "zod";
+import { faceRecModelSchema } from "../../models/facerec.js";
+
+const proportions = z.record(z.string(), z.number().min(0).max(1));
+
+/** One training split: the share of each demographic group among the training identities. */
+const splitSchema = z.strictObject({
+  name: z.string().optional(),
+  proportions,
+});
+
+/**
+ * A sweep over one focus group's share, the others sharing the rest equally — the seed's
+ * "gender 50/50 … 10/90" and "race by % White (20–90%)" studies.
+ */
+const sweepSchema = z.strictObject({
+  focus: z.string(),
+  levels: z.array(z.number().gt(0).lt(1)).min(1),
+});
+
+const lossSchema = z.union([z.string(), z.looseObject({ name: z.string(), label: z.string().optional() })]);
+
+export const biasConfigSchema = z.strictObject({
+  name: z.string().regex(/^[\w.-]+$/, "use letters, digits, '.', '_' or '-' (it names a folder)"),
+  description: z.string().optional(),
+  data: z
+    .strictObject({
+      /** "auto" = UTKFace when utkfaceDir is given, synthetic faces otherwise. */
+      source: z.enum(["auto", "utkface", "synthetic"]).default("auto"),
+      utkfaceDir: z.string().optional(),
+      /** The demographic attribute the splits vary: gender, race, or any attribute the data has. */
+      attribute: z.string().default("gender"),
+      /** Group names in display order; every split's proportions are over these. */
+      groups: z.array(z.string()).min(2),
+      imageSize: z.number().int().min(8).max(256).default(32),
+      /** Training identities per split (each original image is one identity, UTKFace has no ids). */
+      identities: z.number().int().min(4).default(200),
+      /** Augmented training copies per identity (seed: 16). */
+      copies: z.number().int().min(1).default(16),
+      /** Disjoint people never trained on (seed: 25). */
+      unseen: z.number().int().min(2).default(25),
+      /**
+       * Synthetic faces only. "tensor" (default): synth.ts's batched cartoon faces, whose
+       * identity parameters (shape and colours) dominate what a small network sees, so a planted
+       * effect shows at CI scale. "svg": src/data/synth.ts's richer faces (pose, expression,
+       * background per photo), where at small sizes per-photo variation dominates instead.
+       */
+      renderer: z.enum(["tensor", "svg"]).default("tensor"),
+      /**
+       * Synthetic faces only (svg renderer): per-photo variation (pose, light, expression, background; 1 = the
+       * renderer's default, 0 = every photo of a person identical).
+       */
+      variation: z.number().min(0).max(2).default(1),
+      /** Synthetic faces only: a planted effect, e.g. one group's identities harder to tell apart. */
+      planted: z.strictObject({ group: z.string(), strength: z.number().min(0).max(1) }).optional(),
+    })
+    .prefault({ groups: ["male", "female"] }),
+  splits: z.union([z.array(splitSchema).min(1), sweepSchema]),
+  losses: z.array(lossSchema).min(1),
+  seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+  model: faceRecModelSchema,
+  train: z
+    .strictObject({
+      epochs: z.number().int().min(1).default(10),
+      batchSize: z.number().int().min(2).default(64),
+      lr: z.number().positive().default(0.1),
+      momentum: z.number().min(0).max(1).default(0.9),
+      weightDecay: z.number().min(0).default(5e-4),
+      warmupEpochs: z.number().min(0).default(0),
+      augment: z.boolean().default(true),
+    })
+    .prefault({}),
+  eval: z
+    .strictObject({
+      /** The seed's "identified" rule: max softmax above this (Figure 9). */
+      identifiedThreshold: z.number().gt(0).lt(1).default(0.9),
+      /** Verification operating point: threshold fixed where the whole population's FMR equals this. */
+      far: z.number().gt(0).lt(1).default(0.01),
+      /** Open-set operating point: threshold fixed where the whole population's FPIR equals this. */
+      fpir: z.number().gt(0).lt(1).default(0.1),
+      impostorsPerProbe: z.number().int().min(1).default(20),
+      eceBins: z.number().int().min(2).default(15),
+      temperatureScaling: z.boolean().default(true),
+      bootstrap: z.number().int().min(50).default(1000),
+      ciLevel: z.number().gt(0.5).lt(1).default(0.95),
+      /** Groups with fewer units than this get a warning: their CI is too wide to mean much. */
+      minGroupSamples: z.number().int().min(1).default(30),
+    })
+    .prefault({}),
+});
+
+export type BiasConfig = z.infer<typeof biasConfigSchema>;
+export type LossSpec = { name: string; label: string; params: Record<string, unknown> };
+
+export interface Split {
+  name: string;
+  proportions: Record<string, number>;
+  /** The x of trend charts: the focus group's share (or the first group's share). */
+  level: number;
+}
+
+export interface Cell {
+  id: string;
+  split: Split;
+  loss: LossSpec;
+  seed: number;
+}
+
+/** Parses and checks a config object; errors name the key and what was wrong. */
+export function parseBiasConfig(raw: unknown): BiasConfig {
+  const res = biasConfigSchema.safeParse(raw);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new Error(`invalid bias-study config:\n${lines.join("\n")}`);
+  }
+  const cfg = res.data;
+  expandSplits(cfg); // validates proportions against groups
+  lossSpecs(cfg);
+  return cfg;
+}
+
+export function focusGroup(cfg: BiasConfig): string {
+  return Array.isArray(cfg.splits) ? (cfg.data.groups[0] as string) : cfg.splits.focus;
+}
+
+const pct = (p: number) => Math.round(p * 1000) / 10;
+
+/** The splits as explicit proportions over cfg.data.groups, each summing to 1. */
+export function expandSplits(cfg: BiasConfig): Split[] {
+  const groups = cfg.data.groups;
+  if (new Set(groups).size !== groups.length) throw new Error(`data.groups has duplicates: ${groups.join(", ")}`);
+  if (!Array.isArray(cfg.splits)) {
+    const { focus, levels } = cfg.splits;
+    if (!groups.includes(focus))
+      throw new Error(`splits.focus "${focus}" is not one of data.groups (${groups.join(", ")})`);
+    const others = groups.filter((g) => g !== focus);
+    return levels.map((level) => {
+      const proportions: Record<string, number> = { [focus]: level };
+      for (const g of others) proportions[g] = (1 - level) / others.length;
+      const name = groups.map((g) => pct(proportions[g] as number)).join("/");
+      return { name, proportions, level };
+    });
+  }
+  const focus = groups[0] as string;
+  return cfg.splits.map((s, i) => {
+    for (const g of Object.keys(s.proportions))
+      if (!groups.includes(g))
+        throw new Error(`splits[${i}].proportions has group "${g}", not one of data.groups (${groups.join(", ")})`);
+    const proportions: Record<string, number> = {};
+    for (const g of groups) proportions[g] = s.proportions[g] ?? 0;
+    const total = Object.values(proportions).reduce((a, b) => a + b, 0);
+    if (Math.abs(total - 1) > 1e-6) throw new Error(`splits[${i}].proportions sum to ${total}, expected 1`);
+    const name = s.name ?? groups.map((g) => pct(proportions[g] as number)).join("/");
+    return { name, proportions, level: proportions[focus] as number };
+  });
+}
+
+export function lossSpecs(cfg: BiasConfig): LossSpec[] {
+  const specs = cfg.losses.map((l) => {
+    if (typeof l === "string") return { name: l, label: l, params: {} };
+    const { name, label, ...params } = l;
+    return { name, label: label ?? name, params };
+  });
+  const labels = specs.map((s) => s.label);
+  if (new Set(labels).size !== labels.length)
+    throw new Error(`losses: two entries share a label (${labels.join(", ")}); give each a "label"`);
+  return specs;
+}
+
+/** A folder-safe id for a cell, stable across runs so a rerun finds finished cells. */
+export function cellId(split: Split, loss: LossSpec, seed: number): string {
+  const s = split.name.replace(/[^\w.-]+/g, "-");
+  return `${s}__${loss.label.replace(/[^\w.-]+/g, "-")}__s${seed}`;
+}
+
+/** The grid in run order: split-major, so early results already cover every loss of one split. */
+export function cells(cfg: BiasConfig): Cell[] {
+  const out: Cell[] = [];
+  for (const split of expandSplits(cfg))
+    for (const loss of lossSpecs(cfg))
+      for (const seed of cfg.seeds) out.push({ id: cellId(split, loss, seed), split, loss, seed });
+  return out;
+}
