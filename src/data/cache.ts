@@ -10,7 +10,7 @@ import { join } from "node:path";
 import cliProgress from "cli-progress";
 import { type Box, type DecodeOptions, decodeImage, mapLimit } from "./decode.js";
 import { type ImageSet, type ItemMeta, imageBytes, type Skip } from "./imageset.js";
-import { DataError, Problems } from "./options.js";
+import { DataError, Problems, recordRead } from "./options.js";
 import { readRegularAsync } from "./walk.js";
 
 const CACHE_VERSION = 1;
@@ -81,6 +81,12 @@ export function cacheKey(entries: readonly CacheEntry[], o: BuildCacheOptions): 
 
 /** Opens the cache for these entries and settings, building it first if it is missing or stale. */
 export async function buildCache(entries: readonly CacheEntry[], o: BuildCacheOptions): Promise<CachedImageSet> {
+  const set = await buildOrOpen(entries, o);
+  recordRead(set);
+  return set;
+}
+
+async function buildOrOpen(entries: readonly CacheEntry[], o: BuildCacheOptions): Promise<CachedImageSet> {
   const key = cacheKey(entries, o);
   const dir = join(o.cacheDir ?? defaultCacheDir(), `${o.name.replace(/[^\w.-]+/g, "_")}-${o.side}-${key}`);
   if (existsSync(join(dir, "index.json"))) return CachedImageSet.open(dir, o.inMemory);

@@ -3,7 +3,7 @@
 // Batches: data_batch_1..5.bin (10,000 records each) and test_batch.bin.
 import { basename, dirname, join } from "node:path";
 import { type ItemMeta, MemoryImageSet } from "./imageset.js";
-import { DataError, Problems, type ReadOptions } from "./options.js";
+import { DataError, Problems, type ReadOptions, recordRead } from "./options.js";
 import { findFile, readRegular } from "./walk.js";
 
 export const CIFAR10_CLASSES = [
@@ -93,5 +93,6 @@ export function readCifar10(dir: string, split: "train" | "test", opts: ReadOpti
     throw new DataError(`cifar10: missing ${missing.join(", ")} (expected the binary version's folder)`);
   const set = readCifar10Files(files, { ...opts, name: `cifar10-${split}` });
   if (set.count === 0) throw new DataError(`cifar10: no usable records in ${dir} (${set.skipped.length} skipped)`);
+  recordRead(set);
   return set;
 }

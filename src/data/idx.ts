@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { constants, gunzipSync } from "node:zlib";
 import { type ItemMeta, MemoryImageSet } from "./imageset.js";
-import { DataError, Problems, type ReadOptions } from "./options.js";
+import { DataError, Problems, type ReadOptions, recordRead } from "./options.js";
 import { findFile, readRegular } from "./walk.js";
 
 const UBYTE = 0x08;
@@ -197,5 +197,7 @@ export function readFashionMnist(
     const i = Number(it.source.slice(it.source.lastIndexOf("#") + 1));
     px.set(imgs.data.subarray(i * per, (i + 1) * per), k * per);
   });
-  return new MemoryImageSet(`fashion-mnist-${split}`, px, h, w, 1, items, problems.skipped, FASHION_MNIST_CLASSES);
+  const set = new MemoryImageSet(`fashion-mnist-${split}`, px, h, w, 1, items, problems.skipped, FASHION_MNIST_CLASSES);
+  recordRead(set);
+  return set;
 }

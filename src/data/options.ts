@@ -47,6 +47,23 @@ export function countSkips(loaded: number, skipped: readonly Skip[]): DataCounts
   return c;
 }
 
+/** Counts of an ImageSet: its items and what its reader left out. */
+export const dataCounts = (set: { count: number; skipped: readonly Skip[] }): DataCounts =>
+  countSkips(set.count, set.skipped);
+
+const reads = new Map<string, DataCounts>();
+
+/**
+ * Records a finished read (by set name) so the run's env.json can list what every dataset read in
+ * this process loaded and left out; readers call it once per set they return.
+ */
+export function recordRead(set: { name: string; count: number; skipped: readonly Skip[] }): void {
+  reads.set(set.name, dataCounts(set));
+}
+
+/** The reads recorded so far in this process, by set name (for env.json). */
+export const dataReads = (): Record<string, DataCounts> => Object.fromEntries(reads);
+
 /** A data problem the user can fix (missing file, wrong format): the CLI prints it as one line. */
 export class DataError extends Error {
   override name = "DataError";

@@ -2,6 +2,8 @@
 // threads, git commit, host, command line).
 import { execFileSync } from "node:child_process";
 import { cpus, hostname, platform, release } from "node:os";
+import type { DataCounts } from "../data/imageset.js";
+import { dataReads } from "../data/options.js";
 
 export interface RunEnv {
   node: string;
@@ -15,6 +17,8 @@ export interface RunEnv {
   torch: { version: string; blas: string; threads: number; cuda: boolean; gloo: boolean; buildConfig: string } | null;
   torchError?: string;
   env: Record<string, string>;
+  /** per dataset read in this process: loaded, skipped_invalid, refused, ignored, warnings (#14) */
+  data?: Record<string, DataCounts>;
 }
 
 function gitInfo(cwd: string): RunEnv["git"] {
@@ -45,6 +49,7 @@ export async function collectEnv(opts: { device?: string; argv?: string[]; cwd?:
     device: opts.device ?? "cpu",
     git: gitInfo(cwd),
     torch: null,
+    data: dataReads(),
     // Only the variables that change numerics or threading.
     env: Object.fromEntries(
       Object.entries(process.env).filter(

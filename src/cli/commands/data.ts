@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { augment, faceStudy, simclrCifar, simclrLarge, toFloatImages } from "../../data/augment/index.js";
 import { type ImageSet, labelsOf } from "../../data/imageset.js";
 import { DATASETS, datasetStats, type OpenOptions, openDataset } from "../../data/open.js";
+import { dataCounts } from "../../data/options.js";
 import { writeGrid } from "../../data/preview.js";
 import { formatSplitCounts, stratifiedSplit } from "../../data/splits.js";
 import { fromTypedArray, tidy } from "../../torch/index.js";
@@ -36,6 +37,8 @@ const num = (v: string | undefined, name: string): number | undefined => {
   if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got '${v}'`);
   return n;
 };
+const PATH_HELP =
+  "dataset folder (fashion-mnist: plain or gzip IDX files; default $FACELAB_FASHION_MNIST or Debian's /usr/share/datasets/fashion-mnist)";
 const list = (v: string | undefined, name: string) => v?.split(",").map((x) => num(x, name) as number);
 
 function common(cmd: Command): Command {
@@ -43,8 +46,8 @@ function common(cmd: Command): Command {
     .option("--side <px>", "decoded image side (faces: 128; synth: 64)")
     .option("--crop <mode>", "center or box (face box from the entries)")
     .option("--cache <dir>", "image cache folder (default $FACELAB_CACHE or ./.cache/images)")
-    .option("--strict", "stop at the first bad file or record")
-    .option("--lenient", "skip bad files and records, counting them")
+    .option("--strict", "stop at the first bad file or record (the default except for utkface)")
+    .option("--lenient", "skip bad files and records, counting them (skipped_invalid, refused)")
     .option("--split <name>", "train or test (fashion-mnist, cifar10)")
     .option("--seed <n>", "seed", "0")
     .option("--one-per-identity", "celeba: keep one random image per identity")
@@ -60,6 +63,11 @@ function common(cmd: Command): Command {
     .option("--celeba <dir>", "pool: CelebA folder");
 }
 
+function strictness(f: CommonFlags): boolean | undefined {
+  if (f.strict && f.lenient) throw new Error("--strict and --lenient exclude each other; give one");
+  return f.strict ? true : f.lenient ? false : undefined;
+}
+
 function openOptions(path: string | undefined, f: CommonFlags): OpenOptions {
   const synth = {
     ...(f.identities && { identities: num(f.identities, "identities") }),
@@ -73,7 +81,7 @@ function openOptions(path: string | undefined, f: CommonFlags): OpenOptions {
     split: f.split,
     side: num(f.side, "side"),
     crop: f.crop,
-    strict: f.strict ? true : f.lenient ? false : undefined,
+    strict: strictness(f),
     cacheDir: f.cache && resolve(f.cache),
     seed: num(f.seed, "seed"),
     onePerIdentity: f.onePerIdentity,
@@ -88,14 +96,21 @@ function openOptions(path: string | undefined, f: CommonFlags): OpenOptions {
   };
 }
 
+/** The set, its cache, the counts of #14 (loaded, skipped_invalid, refused, ignored) and the first problems. */
 function summary(set: ImageSet): void {
   console.log(`${set.name}: ${set.count} images of ${set.height}×${set.width}×${set.channels}`);
   if ("dir" in set) console.log(`cache: ${(set as { dir: string }).dir}`);
-  if (set.skipped.length) {
-    console.log(`skipped: ${set.skipped.length}`);
-    for (const s of set.skipped.slice(0, 10)) console.log(`  ${s.source}: ${s.reason}`);
-    if (set.skipped.length > 10) console.log(`  … and ${set.skipped.length - 10} more`);
-  }
+  const c = dataCounts(set);
+  console.log(
+    `counts: loaded=${c.loaded} skipped_invalid=${c.skipped_invalid} refused=${c.refused} ignored=${c.ignored}` +
+      (c.warnings ? ` warnings=${c.warnings}` : ""),
+  );
+  const shown = set.skipped.filter((s) => s.kind !== "ignored");
+  for (const s of shown.slice(0, 10))
+    console.log(
+      `  ${s.kind ?? "invalid"}: ${s.source}: ${s.reason}${s.count && s.count > 1 ? ` (${s.count} items)` : ""}`,
+    );
+  if (shown.length > 10) console.log(`  … and ${shown.length - 10} more`);
 }
 
 export function register(program: Command): void {
@@ -104,13 +119,13 @@ export function register(program: Command): void {
     .description("datasets: caches, statistics, augmentation previews, synthetic faces");
   const kinds = DATASETS.join("|");
 
-  common(data.command("prepare").argument("<dataset>", kinds).argument("[path]", "dataset folder"))
+  common(data.command("prepare").argument("<dataset>", kinds).argument("[path]", PATH_HELP))
     .description("decode a dataset once into the uint8 image cache (reused while inputs and settings are unchanged)")
     .action(async (kind: string, path: string | undefined, f: CommonFlags) => {
       summary(await openDataset(kind, openOptions(path, f)));
     });
 
-  common(data.command("stats").argument("<dataset>", kinds).argument("[path]", "dataset folder"))
+  common(data.command("stats").argument("<dataset>", kinds).argument("[path]", PATH_HELP))
     .description("counts per class and attribute; with --fractions, a stratified split's class counts")
     .option("--fractions <list>", "e.g. 0.3,0.7 (fine-tune / validate, like the seed)")
     .option("--by <key>", "label, or an attribute such as race or gender", "label")
