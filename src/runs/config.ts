@@ -1,7 +1,7 @@
 // Run configs: a YAML file (or object), then `--set key=value` overrides, then a zod schema.
 // Keys the schema does not know are errors that name the key: a typo such as `optim.lrr` must not
 // silently train with the default learning rate.
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import YAML from "yaml";
 import type { z } from "zod";
 
@@ -11,6 +11,9 @@ export class ConfigError extends Error {
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A run config is a few kB; anything near this is not one. */
+const MAX_CONFIG_BYTES = 16 * 2 ** 20;
 
 /** Keys that would reach Object.prototype through a merge or an assignment (#14). */
 const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
@@ -126,13 +129,25 @@ export function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfigOptio
 /** Reads a YAML config file: valid UTF-8, not empty, a mapping at the top, no prototype keys. */
 export function readConfigFile(file: string): Plain {
   let bytes: Buffer;
+  let fd: number | undefined;
   try {
-    bytes = readFileSync(file);
+    // O_NONBLOCK: a FIFO in place of the file is refused at once instead of waiting for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new ConfigError(`cannot read config ${file}: is a folder, expected a YAML file`);
+    if (!st.isFile())
+      throw new ConfigError(`cannot read config ${file}: not a regular file (a FIFO, socket or device)`);
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new ConfigError(`cannot read config ${file}: ${st.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
+    bytes = readFileSync(fd);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(
       `cannot read config ${file}: ${code === "EISDIR" ? "is a folder, expected a YAML file" : (e as Error).message}`,
     );
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   let text: string;
   try {
