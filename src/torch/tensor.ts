@@ -1,9 +1,11 @@
 // The Tensor: a scoped JS handle to one at::Tensor. Methods follow PyTorch's names in camelCase.
 // Every method returns a fresh Tensor (also in-place ops, which return an alias of `this`), so the
 // caller may always dispose what it receives (TorchSharp's fresh-handle protocol).
-import { callOp, registerWrapper } from "./dispatch.js";
+import { registerWrapper } from "./dispatch.js";
 import { type AnyTypedArray, type DType, dtypeCode, dtypeName, typedArrayCtor } from "./dtype.js";
 import { guarded, TorchError } from "./errors.js";
+import * as aten from "./generated/aten.js";
+import { TensorMethods } from "./generated/tensor-methods.js";
 import { type Handle, native } from "./native.js";
 import { type Scope, type Scoped, track } from "./scope.js";
 
@@ -14,11 +16,17 @@ export type NestedArray = number | boolean | NestedArray[];
 /** c10::MemoryFormat codes */
 const MEMORY_FORMAT = { contiguous: 0, preserve: 1, channelsLast: 2 } as const;
 
-export class Tensor implements Scoped, Disposable {
+/**
+ * The one-overload methods (relu, narrow, amax, ...) are generated from the op schemas into
+ * generated/tensor-methods.ts; this class adds the core and the methods that choose an overload
+ * by argument type, validate before crossing or reshape the result.
+ */
+export class Tensor extends TensorMethods implements Scoped, Disposable {
   #handle: Handle | null;
   _scope: Scope | undefined = undefined;
 
   constructor(handle: Handle) {
+    super();
     this.#handle = handle;
     track(this);
   }
@@ -127,7 +135,7 @@ export class Tensor implements Scoped, Disposable {
     const v = guarded(() => native.item(this.handle), "item");
     return typeof v === "boolean" ? Number(v) : v;
   }
-  toString(): string {
+  override toString(): string {
     return this.#handle === null ? "Tensor(disposed)" : native.toString(this.#handle);
   }
 
@@ -135,13 +143,13 @@ export class Tensor implements Scoped, Disposable {
   to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
     const o =
       typeof target === "string" ? (isDevice(target) ? { device: target } : { dtype: target as DType }) : target;
-    const dtype = o.dtype === undefined ? undefined : dtypeCode(o.dtype);
+    if (o.dtype !== undefined) dtypeCode(o.dtype); // names an unknown dtype before anything else
     if (
       (o.dtype === undefined || o.dtype === this.dtype) &&
       (o.device === undefined || sameDevice(o.device, this.device))
     )
       return this.alias();
-    return callOp("_to_copy", this, dtype, undefined, o.device);
+    return aten._toCopy(this, o.dtype, o.device);
   }
   float(): Tensor {
     return this.to("float32");
@@ -164,18 +172,8 @@ export class Tensor implements Scoped, Disposable {
   cuda(index = 0): Tensor {
     return this.to(`cuda:${index}`);
   }
-  alias(): Tensor {
-    return callOp("alias", this);
-  }
-  clone(): Tensor {
-    return callOp("clone", this);
-  }
-  detach(): Tensor {
-    return callOp("detach", this);
-  }
   contiguous(format: "contiguous" | "channelsLast" = "contiguous"): Tensor {
-    if (format === "contiguous") return callOp("contiguous", this);
-    return callOp("contiguous", this, MEMORY_FORMAT.channelsLast);
+    return aten.contiguous(this, format === "contiguous" ? undefined : MEMORY_FORMAT.channelsLast);
   }
 
   // ---- autograd --------------------------------------------------------------------------
@@ -213,377 +211,129 @@ export class Tensor implements Scoped, Disposable {
 
   // ---- shape and indexing ----------------------------------------------------------------
   view(...shape: number[] | [number[]]): Tensor {
-    return callOp("view", this, flatShape(shape, "view"));
+    return aten.view(this, flatShape(shape, "view"));
   }
   reshape(...shape: number[] | [number[]]): Tensor {
-    return callOp("reshape", this, flatShape(shape, "reshape"));
+    return aten.reshape(this, flatShape(shape, "reshape"));
   }
   permute(...dims: number[] | [number[]]): Tensor {
-    return callOp("permute", this, flatShape(dims, "permute"));
-  }
-  transpose(d0: number, d1: number): Tensor {
-    return callOp("transpose.int", this, d0, d1);
-  }
-  t(): Tensor {
-    return callOp("t", this);
-  }
-  flatten(startDim = 0, endDim = -1): Tensor {
-    return callOp("flatten.using_ints", this, startDim, endDim);
+    return aten.permute(this, flatShape(dims, "permute"));
   }
   squeeze(dim?: number): Tensor {
-    return dim === undefined ? callOp("squeeze", this) : callOp("squeeze.dim", this, dim);
-  }
-  unsqueeze(dim: number): Tensor {
-    return callOp("unsqueeze", this, dim);
+    return dim === undefined ? aten.squeeze(this) : aten.squeezeDim(this, dim);
   }
   expand(...shape: number[] | [number[]]): Tensor {
-    return callOp("expand", this, flatShape(shape, "expand"));
-  }
-  expandAs(other: Tensor): Tensor {
-    return callOp("expand_as", this, other);
+    return aten.expand(this, flatShape(shape, "expand"));
   }
   repeat(...reps: number[] | [number[]]): Tensor {
-    return callOp("repeat", this, flatShape(reps, "repeat"));
-  }
-  narrow(dim: number, start: number, length: number): Tensor {
-    return callOp("narrow", this, dim, start, length);
-  }
-  select(dim: number, index: number): Tensor {
-    return callOp("select.int", this, dim, index);
-  }
-  /** Python's t[start:end:step] along dim (end may be omitted; negative indices count from the end). */
-  slice(dim: number, start?: number, end?: number, step = 1): Tensor {
-    return callOp("slice.Tensor", this, dim, start ?? null, end ?? null, step);
-  }
-  /** Advanced indexing, like t[idx0, idx1, ...] with tensors (null = whole dimension). */
-  index(indices: (Tensor | null)[]): Tensor {
-    return callOp("index.Tensor", this, indices);
-  }
-  indexSelect(dim: number, index: Tensor): Tensor {
-    return callOp("index_select", this, dim, index);
-  }
-  gather(dim: number, index: Tensor): Tensor {
-    return callOp("gather", this, dim, index);
+    return aten.repeat(this, flatShape(reps, "repeat"));
   }
   scatter(dim: number, index: Tensor, src: TensorOrScalar): Tensor {
-    return typeof src === "number"
-      ? callOp("scatter.value", this, dim, index, src)
-      : callOp("scatter.src", this, dim, index, src);
-  }
-  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
-    return callOp("scatter_add", this, dim, index, src);
-  }
-  maskedFill(mask: Tensor, value: number): Tensor {
-    return callOp("masked_fill.Scalar", this, mask, value);
-  }
-  maskedSelect(mask: Tensor): Tensor {
-    return callOp("masked_select", this, mask);
+    return typeof src === "number" ? aten.scatterValue(this, dim, index, src) : aten.scatterSrc(this, dim, index, src);
   }
   split(sizeOrSections: number | number[], dim = 0): Tensor[] {
     return typeof sizeOrSections === "number"
-      ? callOp("split.Tensor", this, sizeOrSections, dim)
-      : callOp("split_with_sizes", this, sizeOrSections, dim);
-  }
-  chunk(chunks: number, dim = 0): Tensor[] {
-    return callOp("chunk", this, chunks, dim);
-  }
-  unbind(dim = 0): Tensor[] {
-    return callOp("unbind.int", this, dim);
-  }
-  flip(dims: number[]): Tensor {
-    return callOp("flip", this, dims);
-  }
-  roll(shifts: number | number[], dims: number | number[] = []): Tensor {
-    return callOp("roll", this, toList(shifts), toList(dims));
-  }
-  tril(diagonal = 0): Tensor {
-    return callOp("tril", this, diagonal);
-  }
-  triu(diagonal = 0): Tensor {
-    return callOp("triu", this, diagonal);
+      ? aten.splitTensor(this, sizeOrSections, dim)
+      : aten.splitWithSizes(this, sizeOrSections, dim);
   }
 
   // ---- elementwise -----------------------------------------------------------------------
   add(other: TensorOrScalar, alpha = 1): Tensor {
-    return binary("add", this, other, alpha);
+    return typeof other === "number" ? aten.addScalar(this, other, alpha) : aten.addTensor(this, other, alpha);
   }
   sub(other: TensorOrScalar, alpha = 1): Tensor {
-    return binary("sub", this, other, alpha);
+    return typeof other === "number" ? aten.subScalar(this, other, alpha) : aten.subTensor(this, other, alpha);
   }
   mul(other: TensorOrScalar): Tensor {
-    return binary("mul", this, other);
+    return typeof other === "number" ? aten.mulScalar(this, other) : aten.mulTensor(this, other);
   }
   div(other: TensorOrScalar): Tensor {
-    return binary("div", this, other);
-  }
-  /** other - this */
-  rsub(other: number): Tensor {
-    return callOp("rsub.Scalar", this, other);
+    return typeof other === "number" ? aten.divScalar(this, other) : aten.divTensor(this, other);
   }
   remainder(other: TensorOrScalar): Tensor {
-    return binary("remainder", this, other);
+    return typeof other === "number" ? aten.remainderScalar(this, other) : aten.remainderTensor(this, other);
   }
   pow(exponent: TensorOrScalar): Tensor {
-    return typeof exponent === "number"
-      ? callOp("pow.Tensor_Scalar", this, exponent)
-      : callOp("pow.Tensor_Tensor", this, exponent);
-  }
-  neg(): Tensor {
-    return callOp("neg", this);
-  }
-  abs(): Tensor {
-    return callOp("abs", this);
-  }
-  sign(): Tensor {
-    return callOp("sign", this);
-  }
-  exp(): Tensor {
-    return callOp("exp", this);
-  }
-  log(): Tensor {
-    return callOp("log", this);
-  }
-  log1p(): Tensor {
-    return callOp("log1p", this);
-  }
-  sqrt(): Tensor {
-    return callOp("sqrt", this);
-  }
-  rsqrt(): Tensor {
-    return callOp("rsqrt", this);
-  }
-  square(): Tensor {
-    return callOp("square", this);
-  }
-  reciprocal(): Tensor {
-    return callOp("reciprocal", this);
-  }
-  sin(): Tensor {
-    return callOp("sin", this);
-  }
-  cos(): Tensor {
-    return callOp("cos", this);
-  }
-  acos(): Tensor {
-    return callOp("acos", this);
-  }
-  asin(): Tensor {
-    return callOp("asin", this);
-  }
-  tanh(): Tensor {
-    return callOp("tanh", this);
-  }
-  sigmoid(): Tensor {
-    return callOp("sigmoid", this);
-  }
-  relu(): Tensor {
-    return callOp("relu", this);
-  }
-  floor(): Tensor {
-    return callOp("floor", this);
-  }
-  ceil(): Tensor {
-    return callOp("ceil", this);
-  }
-  round(): Tensor {
-    return callOp("round", this);
-  }
-  clamp(min?: number | null, max?: number | null): Tensor {
-    return callOp("clamp", this, min ?? null, max ?? null);
-  }
-  minimum(other: Tensor): Tensor {
-    return callOp("minimum", this, other);
-  }
-  maximum(other: Tensor): Tensor {
-    return callOp("maximum", this, other);
+    return typeof exponent === "number" ? aten.powTensorScalar(this, exponent) : aten.powTensorTensor(this, exponent);
   }
   eq(other: TensorOrScalar): Tensor {
-    return compare("eq", this, other);
+    return typeof other === "number" ? aten.eqScalar(this, other) : aten.eqTensor(this, other);
   }
   ne(other: TensorOrScalar): Tensor {
-    return compare("ne", this, other);
+    return typeof other === "number" ? aten.neScalar(this, other) : aten.neTensor(this, other);
   }
   lt(other: TensorOrScalar): Tensor {
-    return compare("lt", this, other);
+    return typeof other === "number" ? aten.ltScalar(this, other) : aten.ltTensor(this, other);
   }
   le(other: TensorOrScalar): Tensor {
-    return compare("le", this, other);
+    return typeof other === "number" ? aten.leScalar(this, other) : aten.leTensor(this, other);
   }
   gt(other: TensorOrScalar): Tensor {
-    return compare("gt", this, other);
+    return typeof other === "number" ? aten.gtScalar(this, other) : aten.gtTensor(this, other);
   }
   ge(other: TensorOrScalar): Tensor {
-    return compare("ge", this, other);
-  }
-  logicalNot(): Tensor {
-    return callOp("logical_not", this);
-  }
-  logicalAnd(other: Tensor): Tensor {
-    return callOp("logical_and", this, other);
-  }
-  logicalOr(other: Tensor): Tensor {
-    return callOp("logical_or", this, other);
-  }
-  isnan(): Tensor {
-    return callOp("isnan", this);
-  }
-  isfinite(): Tensor {
-    return callOp("isfinite", this);
+    return typeof other === "number" ? aten.geScalar(this, other) : aten.geTensor(this, other);
   }
 
   // ---- reductions ------------------------------------------------------------------------
   sum(dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? callOp("sum", this) : callOp("sum.dim_IntList", this, toList(dim), keepdim);
+    return dim === undefined ? aten.sum(this) : aten.sumDimIntList(this, dim, keepdim);
   }
   mean(dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? callOp("mean", this) : callOp("mean.dim", this, toList(dim), keepdim);
+    return dim === undefined ? aten.mean(this) : aten.meanDim(this, dim, keepdim);
   }
   prod(dim?: number, keepdim = false): Tensor {
-    return dim === undefined ? callOp("prod", this) : callOp("prod.dim_int", this, dim, keepdim);
+    return dim === undefined ? aten.prod(this) : aten.prodDimInt(this, dim, keepdim);
   }
   /** Variance; unbiased (Bessel-corrected) by default like PyTorch. */
   var(dim?: number | number[], opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
-    return callOp(
-      "var.dim",
-      this,
-      dim === undefined ? null : toList(dim),
-      opts.unbiased ?? true,
-      opts.keepdim ?? false,
-    );
+    return aten.varDim(this, dim ?? null, opts.unbiased ?? true, opts.keepdim ?? false);
   }
   std(dim?: number | number[], opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
-    return callOp(
-      "std.dim",
-      this,
-      dim === undefined ? null : toList(dim),
-      opts.unbiased ?? true,
-      opts.keepdim ?? false,
-    );
+    return aten.stdDim(this, dim ?? null, opts.unbiased ?? true, opts.keepdim ?? false);
   }
   /** max() over all elements, or {values, indices} along dim. */
   max(): Tensor;
   max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    if (dim === undefined) return callOp("max", this);
-    const [values, indices] = callOp<[Tensor, Tensor]>("max.dim", this, dim, keepdim);
+    if (dim === undefined) return aten.max(this);
+    const [values, indices] = aten.maxDim(this, dim, keepdim);
     return { values, indices };
   }
   min(): Tensor;
   min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    if (dim === undefined) return callOp("min", this);
-    const [values, indices] = callOp<[Tensor, Tensor]>("min.dim", this, dim, keepdim);
+    if (dim === undefined) return aten.min(this);
+    const [values, indices] = aten.minDim(this, dim, keepdim);
     return { values, indices };
-  }
-  amax(dim: number | number[] = [], keepdim = false): Tensor {
-    return callOp("amax", this, toList(dim), keepdim);
-  }
-  amin(dim: number | number[] = [], keepdim = false): Tensor {
-    return callOp("amin", this, toList(dim), keepdim);
-  }
-  argmax(dim?: number, keepdim = false): Tensor {
-    return callOp("argmax", this, dim ?? null, keepdim);
-  }
-  argmin(dim?: number, keepdim = false): Tensor {
-    return callOp("argmin", this, dim ?? null, keepdim);
   }
   /** p-norm over all elements or along dims. */
   norm(p = 2, dim?: number | number[], keepdim = false): Tensor {
-    return callOp("linalg_vector_norm", this, p, dim === undefined ? null : toList(dim), keepdim);
-  }
-  logsumexp(dim: number | number[], keepdim = false): Tensor {
-    return callOp("logsumexp", this, toList(dim), keepdim);
+    return aten.linalgVectorNorm(this, p, dim ?? null, keepdim);
   }
   topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
-    const [values, indices] = callOp<[Tensor, Tensor]>("topk", this, k, dim, largest, sorted);
+    const [values, indices] = aten.topk(this, k, dim, largest, sorted);
     return { values, indices };
   }
   sort(dim = -1, descending = false): { values: Tensor; indices: Tensor } {
-    const [values, indices] = callOp<[Tensor, Tensor]>("sort", this, dim, descending);
+    const [values, indices] = aten.sort(this, dim, descending);
     return { values, indices };
-  }
-  argsort(dim = -1, descending = false): Tensor {
-    return callOp("argsort", this, dim, descending);
-  }
-  cumsum(dim: number): Tensor {
-    return callOp("cumsum", this, dim);
-  }
-  any(): Tensor {
-    return callOp("any", this);
-  }
-  all(): Tensor {
-    return callOp("all", this);
   }
 
   // ---- linear algebra --------------------------------------------------------------------
-  matmul(other: Tensor): Tensor {
-    return callOp("matmul", this, other);
-  }
-  mm(other: Tensor): Tensor {
-    return callOp("mm", this, other);
-  }
-  bmm(other: Tensor): Tensor {
-    return callOp("bmm", this, other);
-  }
-  dot(other: Tensor): Tensor {
-    return callOp("dot", this, other);
-  }
 
   // ---- in-place (PyTorch's trailing underscore) --------------------------------------------
   add_(other: TensorOrScalar, alpha = 1): Tensor {
-    return typeof other === "number"
-      ? callOp("add_.Scalar", this, other, alpha)
-      : callOp("add_.Tensor", this, other, alpha);
+    return typeof other === "number" ? aten.addScalar_(this, other, alpha) : aten.addTensor_(this, other, alpha);
   }
   sub_(other: TensorOrScalar, alpha = 1): Tensor {
-    return typeof other === "number"
-      ? callOp("sub_.Scalar", this, other, alpha)
-      : callOp("sub_.Tensor", this, other, alpha);
+    return typeof other === "number" ? aten.subScalar_(this, other, alpha) : aten.subTensor_(this, other, alpha);
   }
   mul_(other: TensorOrScalar): Tensor {
-    return typeof other === "number" ? callOp("mul_.Scalar", this, other) : callOp("mul_.Tensor", this, other);
+    return typeof other === "number" ? aten.mulScalar_(this, other) : aten.mulTensor_(this, other);
   }
   div_(other: TensorOrScalar): Tensor {
-    return typeof other === "number" ? callOp("div_.Scalar", this, other) : callOp("div_.Tensor", this, other);
-  }
-  addcmul_(t1: Tensor, t2: Tensor, value = 1): Tensor {
-    return callOp("addcmul_", this, t1, t2, value);
-  }
-  addcdiv_(t1: Tensor, t2: Tensor, value = 1): Tensor {
-    return callOp("addcdiv_", this, t1, t2, value);
-  }
-  lerp_(end: Tensor, weight: number): Tensor {
-    return callOp("lerp_.Scalar", this, end, weight);
-  }
-  clamp_(min?: number | null, max?: number | null): Tensor {
-    return callOp("clamp_", this, min ?? null, max ?? null);
-  }
-  sqrt_(): Tensor {
-    return callOp("sqrt_", this);
-  }
-  relu_(): Tensor {
-    return callOp("relu_", this);
-  }
-  zero_(): Tensor {
-    return callOp("zero_", this);
-  }
-  fill_(value: number): Tensor {
-    return callOp("fill_.Scalar", this, value);
-  }
-  copy_(src: Tensor): Tensor {
-    return callOp("copy_", this, src, false);
-  }
-  maskedFill_(mask: Tensor, value: number): Tensor {
-    return callOp("masked_fill_.Scalar", this, mask, value);
-  }
-  uniform_(from = 0, to = 1): Tensor {
-    return callOp("uniform_", this, from, to, null);
-  }
-  normal_(mean = 0, std = 1): Tensor {
-    return callOp("normal_", this, mean, std, null);
-  }
-  bernoulli_(p: number): Tensor {
-    return callOp("bernoulli_.float", this, p, null);
+    return typeof other === "number" ? aten.divScalar_(this, other) : aten.divTensor_(this, other);
   }
 }
 
@@ -605,37 +355,4 @@ function flatShape(args: number[] | [number[]], op: string): number[] {
     if (!Number.isInteger(d))
       throw new TorchError(`${op}: sizes must be integers, got [${dims.join(", ")}]`, "TypeError");
   return dims;
-}
-
-function toList(x: number | number[]): number[] {
-  return typeof x === "number" ? [x] : x;
-}
-
-// Overload names spelled out once: building `${op}.Tensor` per call cost a string allocation and a
-// hash on the hot path (bench/README.md "Per-op overhead").
-const OVERLOADS = {
-  add: ["add.Tensor", "add.Scalar"],
-  sub: ["sub.Tensor", "sub.Scalar"],
-  mul: ["mul.Tensor", "mul.Scalar"],
-  div: ["div.Tensor", "div.Scalar"],
-  remainder: ["remainder.Tensor", "remainder.Scalar"],
-  eq: ["eq.Tensor", "eq.Scalar"],
-  ne: ["ne.Tensor", "ne.Scalar"],
-  lt: ["lt.Tensor", "lt.Scalar"],
-  le: ["le.Tensor", "le.Scalar"],
-  gt: ["gt.Tensor", "gt.Scalar"],
-  ge: ["ge.Tensor", "ge.Scalar"],
-} as const;
-
-function overload(op: keyof typeof OVERLOADS, b: TensorOrScalar): string {
-  return OVERLOADS[op][typeof b === "number" ? 1 : 0];
-}
-
-function binary(op: "add" | "sub" | "mul" | "div" | "remainder", a: Tensor, b: TensorOrScalar, alpha?: number): Tensor {
-  const name = overload(op, b);
-  return alpha === undefined ? callOp(name, a, b) : callOp(name, a, b, alpha);
-}
-
-function compare(op: "eq" | "ne" | "lt" | "le" | "gt" | "ge", a: Tensor, b: TensorOrScalar): Tensor {
-  return callOp(overload(op, b), a, b);
 }

@@ -1,7 +1,10 @@
 // The nn functional set (torch.nn.functional), validated in TypeScript before crossing into LibTorch.
-import { callOp } from "../dispatch.js";
+// One-liners (relu, softmax, oneHot, ...) are generated from the op schemas into generated/functional.ts.
 import { TorchError } from "../errors.js";
+import * as aten from "../generated/aten.js";
 import type { Tensor } from "../tensor.js";
+
+export * from "../generated/functional.js";
 
 export type Reduction = "none" | "mean" | "sum";
 const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
@@ -33,8 +36,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, o: C
       `conv2d weight [${wshape.join(",")}] with groups=${groups} expects ${(wshape[1] as number) * groups} input channels, input has ${cin}`,
       "ValueError",
     );
-  return callOp(
-    "conv2d",
+  return aten.conv2d(
     input,
     weight,
     bias ?? null,
@@ -53,7 +55,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
       `linear: input has ${inF} features but weight [${weight.shape.join(",")}] expects ${wIn}`,
       "ValueError",
     );
-  return callOp("linear", input, weight, bias ?? null);
+  return aten.linear(input, weight, bias ?? null);
 }
 
 export interface BatchNormOptions {
@@ -75,8 +77,7 @@ export function batchNorm(
   const training = o.training ?? false;
   if (!training && (runningMean === null || runningVar === null))
     throw new TorchError("batch_norm in eval mode needs running_mean and running_var", "ValueError");
-  return callOp<Tensor>(
-    "batch_norm",
+  return aten.batchNorm(
     input,
     o.weight ?? null,
     o.bias ?? null,
@@ -96,20 +97,12 @@ export function layerNorm(
   bias?: Tensor | null,
   eps = 1e-5,
 ) {
-  return callOp<Tensor>("layer_norm", input, normalizedShape, weight ?? null, bias ?? null, eps, true);
+  return aten.layerNorm(input, normalizedShape, weight ?? null, bias ?? null, eps, true);
 }
-
-export const relu = (x: Tensor): Tensor => callOp("relu", x);
-export const gelu = (x: Tensor, approximate: "none" | "tanh" = "none"): Tensor => callOp("gelu", x, approximate);
-export const prelu = (x: Tensor, weight: Tensor): Tensor => callOp("prelu", x, weight);
-export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => callOp("leaky_relu", x, slope);
-export const silu = (x: Tensor): Tensor => callOp("silu", x);
-export const sigmoid = (x: Tensor): Tensor => callOp("sigmoid", x);
-export const tanh = (x: Tensor): Tensor => callOp("tanh", x);
 
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (!(p >= 0 && p <= 1)) throw new TorchError(`dropout probability must be in [0, 1], got ${p}`, "ValueError");
-  return callOp("dropout", x, p, training);
+  return aten.dropout(x, p, training);
 }
 
 export interface Pool2dOptions {
@@ -121,8 +114,7 @@ export interface Pool2dOptions {
 
 export function maxPool2d(input: Tensor, kernelSize: number | number[], o: Pool2dOptions = {}): Tensor {
   expectDims("max_pool2d", input, [3, 4], "(N,C,H,W)");
-  return callOp(
-    "max_pool2d",
+  return aten.maxPool2d(
     input,
     pair(kernelSize),
     o.stride === undefined ? [] : pair(o.stride),
@@ -134,8 +126,7 @@ export function maxPool2d(input: Tensor, kernelSize: number | number[], o: Pool2
 
 export function avgPool2d(input: Tensor, kernelSize: number | number[], o: Pool2dOptions = {}): Tensor {
   expectDims("avg_pool2d", input, [3, 4], "(N,C,H,W)");
-  return callOp(
-    "avg_pool2d",
+  return aten.avgPool2d(
     input,
     pair(kernelSize),
     o.stride === undefined ? [] : pair(o.stride),
@@ -146,14 +137,7 @@ export function avgPool2d(input: Tensor, kernelSize: number | number[], o: Pool2
 
 export function adaptiveAvgPool2d(input: Tensor, outputSize: number | number[]): Tensor {
   expectDims("adaptive_avg_pool2d", input, [3, 4], "(N,C,H,W)");
-  return callOp("adaptive_avg_pool2d", input, pair(outputSize));
-}
-
-export function softmax(x: Tensor, dim: number): Tensor {
-  return callOp("softmax.int", x, dim, null);
-}
-export function logSoftmax(x: Tensor, dim: number): Tensor {
-  return callOp("log_softmax.int", x, dim, null);
+  return aten.adaptiveAvgPool2d(input, pair(outputSize));
 }
 
 export interface CrossEntropyOptions {
@@ -173,8 +157,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
       `cross_entropy: ${logits.shape[0]} rows of logits but ${target.shape[0]} targets`,
       "ValueError",
     );
-  return callOp(
-    "cross_entropy_loss",
+  return aten.crossEntropyLoss(
     logits,
     target,
     o.weight ?? null,
@@ -185,40 +168,25 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
 }
 
 export function nllLoss(logProbs: Tensor, target: Tensor, o: Omit<CrossEntropyOptions, "labelSmoothing"> = {}): Tensor {
-  return callOp(
-    "nll_loss",
-    logProbs,
-    target,
-    o.weight ?? null,
-    REDUCTION[o.reduction ?? "mean"],
-    o.ignoreIndex ?? -100,
-  );
+  return aten.nllLoss(logProbs, target, o.weight ?? null, REDUCTION[o.reduction ?? "mean"], o.ignoreIndex ?? -100);
 }
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
-  return callOp("mse_loss", input, target, REDUCTION[reduction]);
+  return aten.mseLoss(input, target, REDUCTION[reduction]);
 }
 
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
-  return callOp("binary_cross_entropy_with_logits", input, target, null, null, REDUCTION[reduction]);
-}
-
-export function oneHot(labels: Tensor, numClasses = -1): Tensor {
-  return callOp("one_hot", labels, numClasses);
+  return aten.binaryCrossEntropyWithLogits(input, target, null, null, REDUCTION[reduction]);
 }
 
 /** x / max(||x||_p, eps) along dim (F.normalize). */
 export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
-  const n = callOp<Tensor>("linalg_vector_norm", x, p, [dim], true);
+  const n = aten.linalgVectorNorm(x, p, [dim], true);
   const d = n.clamp(eps);
   const out = x.div(d);
   n.dispose();
   d.dispose();
   return out;
-}
-
-export function cosineSimilarity(a: Tensor, b: Tensor, dim = 1, eps = 1e-8): Tensor {
-  return callOp("cosine_similarity", a, b, dim, eps);
 }
 
 export type InterpolateMode = "nearest" | "bilinear";
@@ -231,8 +199,8 @@ export function interpolate(
   const scale = o.scaleFactor === undefined ? null : pair(o.scaleFactor);
   if ((size === null) === (scale === null))
     throw new TorchError("interpolate needs exactly one of size or scaleFactor", "ValueError");
-  if ((o.mode ?? "nearest") === "nearest") return callOp("upsample_nearest2d.vec", input, size, scale);
-  return callOp("upsample_bilinear2d.vec", input, size, o.alignCorners ?? false, scale);
+  if ((o.mode ?? "nearest") === "nearest") return aten.upsampleNearest2dVec(input, size, scale);
+  return aten.upsampleBilinear2dVec(input, size, o.alignCorners ?? false, scale);
 }
 
 /** Pads the last dims: pad = [left, right, top, bottom, ...] like F.pad. */
@@ -244,7 +212,7 @@ export function pad(
 ) {
   if (!padding.every((p) => Number.isInteger(p)))
     throw new TorchError(`pad: padding must be integers, got [${padding.join(", ")}]`, "ValueError");
-  if (mode === "constant") return callOp<Tensor>("constant_pad_nd", input, padding, value);
+  if (mode === "constant") return aten.constantPadNd(input, padding, value);
   // LibTorch 1.13's reflection_pad2d reads four entries without checking: validate here.
   expectDims(`pad (${mode})`, input, [3, 4], "(N,C,H,W)");
   if (padding.length !== 4)
@@ -252,8 +220,8 @@ export function pad(
       `pad (${mode}) needs 4 entries [left, right, top, bottom], got [${padding.join(", ")}]`,
       "ValueError",
     );
-  if (mode === "reflect") return callOp<Tensor>("reflection_pad2d", input, padding);
-  return callOp<Tensor>("replication_pad2d", input, padding);
+  if (mode === "reflect") return aten.reflectionPad2d(input, padding);
+  return aten.replicationPad2d(input, padding);
 }
 
 /** Samples input at grid locations (N,H,W,2) in [-1, 1]. */
@@ -264,14 +232,14 @@ export function gridSample(
 ): Tensor {
   const mode = { bilinear: 0, nearest: 1 }[o.mode ?? "bilinear"];
   const padding = { zeros: 0, border: 1, reflection: 2 }[o.paddingMode ?? "zeros"];
-  return callOp("grid_sampler", input, grid, mode, padding, o.alignCorners ?? false);
+  return aten.gridSampler(input, grid, mode, padding, o.alignCorners ?? false);
 }
 
 /** Sampling grid for batched affine transforms theta (N,2,3). */
 export function affineGrid(theta: Tensor, size: number[], alignCorners = false): Tensor {
-  return callOp("affine_grid_generator", theta, size, alignCorners);
+  return aten.affineGridGenerator(theta, size, alignCorners);
 }
 
 export function embedding(indices: Tensor, weight: Tensor): Tensor {
-  return callOp("embedding", weight, indices);
+  return aten.embedding(weight, indices);
 }
