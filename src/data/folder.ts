@@ -3,7 +3,7 @@
 import { sep } from "node:path";
 import { type BuildCacheOptions, buildCache, type CachedImageSet, type CacheEntry } from "./cache.js";
 import type { Skip } from "./imageset.js";
-import { DataError, Problems } from "./options.js";
+import { DataError, leftOut, Problems } from "./options.js";
 import { walk } from "./walk.js";
 
 const IMAGE = /\.(jpe?g|png|webp|tiff?|gif)$/i;
@@ -21,7 +21,7 @@ export function listImageFolder(
   const files = walk(dir, problems, { accept: (name) => IMAGE.test(name) });
   if (files.length === 0)
     throw new DataError(
-      `${dataset}: no images (jpg, png, webp, tiff, gif) under ${dir} (${problems.skipped.length} left out)`,
+      `${dataset}: no images (jpg, png, webp, tiff, gif) under ${dir} (${leftOut(problems.skipped)})`,
     );
   const skipped = problems.skipped;
   const nested = files.every((f) => f.rel.includes(sep));

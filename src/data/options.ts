@@ -47,6 +47,13 @@ export function countSkips(loaded: number, skipped: readonly Skip[]): DataCounts
   return c;
 }
 
+/** "2 skipped_invalid, 1 refused" — what a read left out, for messages. */
+export function leftOut(skipped: readonly Skip[]): string {
+  const c = countSkips(0, skipped);
+  const parts = (["skipped_invalid", "refused", "ignored"] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`);
+  return parts.length ? parts.join(", ") : "nothing else found";
+}
+
 /** Counts of an ImageSet: its items and what its reader left out. */
 export const dataCounts = (set: { count: number; skipped: readonly Skip[] }): DataCounts =>
   countSkips(set.count, set.skipped);

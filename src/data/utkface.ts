@@ -6,7 +6,7 @@
 // public loaders "fix" them inconsistently. UTKFace has no identity labels.
 import { type BuildCacheOptions, buildCache, type CachedImageSet, type CacheEntry } from "./cache.js";
 import type { Skip } from "./imageset.js";
-import { DataError, Problems } from "./options.js";
+import { DataError, leftOut, Problems } from "./options.js";
 import { walk } from "./walk.js";
 
 export const UTK_GENDERS = ["male", "female"] as const;
@@ -64,8 +64,7 @@ export function listUtkFace(dir: string, o: { strict?: boolean; labelBy?: "gende
       meta: { dataset: "utkface", source: f.path, attrs, ...(o.labelBy ? { label: attrs[o.labelBy] } : {}) },
     });
   }
-  if (entries.length === 0)
-    throw new DataError(`utkface: no usable images in ${dir} (${problems.skipped.length} left out)`);
+  if (entries.length === 0) throw new DataError(`utkface: no usable images in ${dir} (${leftOut(problems.skipped)})`);
   return { entries, skipped: problems.skipped };
 }
 

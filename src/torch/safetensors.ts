@@ -213,7 +213,7 @@ export function parseHeader(
   let text = "";
   try {
     // fatal: invalid UTF-8 is an error, never replacement characters (the format requires UTF-8).
-    text = new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(8, 8 + headerLen));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(buf.subarray(8, 8 + headerLen));
   } catch {
     fail(where, `has a header that is not valid UTF-8 (${headerLen} bytes after the length prefix)`);
   }
