@@ -44,7 +44,7 @@ export function parseSet(arg: string): { path: string[]; value: unknown } {
   const raw = arg.slice(eq + 1);
   let value: unknown;
   try {
-    value = raw.trim() === "" ? "" : YAML.parse(raw);
+    value = raw.trim() === "" ? "" : YAML.parse(raw, { logLevel: "error" });
   } catch {
     value = raw; // unparsable as YAML (e.g. "a: b: c"): keep the text
   }
