@@ -18,6 +18,7 @@ namespace facelab {
 void initDispatch(Napi::Env env, Napi::Object exports);
 void initTensor(Napi::Env env, Napi::Object exports);
 void initDistributed(Napi::Env env, Napi::Object exports);
+void initAmp(Napi::Env env, Napi::Object exports);
 
 // Which BLAS the process actually mapped (Debian resolves libblas.so.3 through alternatives).
 static std::string mappedBlas() {
@@ -53,6 +54,11 @@ static Napi::Value Config(const Napi::CallbackInfo& info) {
     o.Set("gloo", Napi::Boolean::New(env, true));
 #else
     o.Set("gloo", Napi::Boolean::New(env, false));
+#endif
+#ifdef FACELAB_HAS_NCCL
+    o.Set("nccl", Napi::Boolean::New(env, true));
+#else
+    o.Set("nccl", Napi::Boolean::New(env, false));
 #endif
     return o;
   })
@@ -100,6 +106,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initDispatch(env, exports);
   initTensor(env, exports);
   initDistributed(env, exports);
+  initAmp(env, exports);
   exports.Set("config", Napi::Function::New(env, Config));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "compat.h"
 #include "distributed.h"
 #include "handle.h"
 
@@ -31,7 +32,7 @@ struct Reducer {
   std::vector<at::Tensor> params;
   std::vector<std::vector<size_t>> buckets;
   std::vector<size_t> bucketOf;
-  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;  // keeps the hooks' nodes alive
+  std::vector<compat::NodePtr> accumulators;  // keeps the hooks' nodes alive
 
   std::mutex m;  // hooks run on the JS thread on CPU, on autograd's device threads for CUDA
   bool enabled = true;

@@ -4,6 +4,11 @@
 // the schema defaults.
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/jit_type.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "guard.h"
@@ -11,7 +16,21 @@
 
 namespace facelab {
 
-static std::vector<c10::OperatorHandle> opTable;
+// The op table is shared by every isolate that loads the addon (worker threads included): ids are
+// handed out under a lock, one per distinct name.overload, into fixed slots that never move, and
+// the count is published with release/acquire so call() reads a slot without taking the lock.
+static constexpr size_t kMaxOps = 16384;
+static std::atomic<const c10::OperatorHandle*> opSlots[kMaxOps];
+static std::atomic<size_t> opCount{0};
+static std::mutex opMutex;
+static std::unordered_map<std::string, size_t>* opIds = new std::unordered_map<std::string, size_t>();
+
+static const c10::OperatorHandle& opAt(Napi::Env env, const Napi::Value& v) {
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0 && d < static_cast<double>(opCount.load(std::memory_order_acquire))) || std::nearbyint(d) != d)
+    throwTorchError(env, "ValueError", "unknown operator id " + std::to_string(d) + " (ids come from opId())");
+  return *opSlots[static_cast<size_t>(d)].load(std::memory_order_relaxed);
+}
 
 static c10::Device toDevice(Napi::Env env, const Napi::Value& v) {
   return c10::Device(v.As<Napi::String>().Utf8Value());
@@ -53,12 +72,22 @@ static c10::IValue toList(Napi::Env env, const Napi::Value& v, const c10::ListTy
     }
     case c10::TypeKind::FloatType: {
       c10::List<double> out;
-      for (uint32_t i = 0; i < n; i++) out.push_back(arr.Get(i).As<Napi::Number>().DoubleValue());
+      for (uint32_t i = 0; i < n; i++) {
+        Napi::Value x = arr.Get(i);
+        if (!x.IsNumber())
+          throwTorchError(env, "TypeError", "argument '" + argName + "' expects a list of numbers; element " + std::to_string(i) + " is not a number");
+        out.push_back(x.As<Napi::Number>().DoubleValue());
+      }
       return c10::IValue(out);
     }
     case c10::TypeKind::BoolType: {
       c10::List<bool> out;
-      for (uint32_t i = 0; i < n; i++) out.push_back(arr.Get(i).ToBoolean().Value());
+      for (uint32_t i = 0; i < n; i++) {
+        Napi::Value x = arr.Get(i);
+        if (!x.IsBoolean())
+          throwTorchError(env, "TypeError", "argument '" + argName + "' expects a list of booleans; element " + std::to_string(i) + " is not a boolean");
+        out.push_back(x.As<Napi::Boolean>().Value());
+      }
       return c10::IValue(out);
     }
     case c10::TypeKind::TensorType: {
@@ -160,12 +189,20 @@ static Napi::Value OpId(const Napi::CallbackInfo& info) {
   FACELAB_GUARD(env, {
     std::string name = info[0].As<Napi::String>().Utf8Value();
     std::string overload = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    std::string key = name + "." + overload;
+    std::lock_guard<std::mutex> lock(opMutex);
+    auto known = opIds->find(key);
+    if (known != opIds->end()) return Napi::Number::New(env, static_cast<double>(known->second));
     auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
     if (!handle.has_value())
       throwTorchError(env, "NotImplementedError", "no operator " + name + (overload.empty() ? "" : "." + overload) +
                                                       " in this LibTorch build");
-    opTable.push_back(*handle);
-    return Napi::Number::New(env, static_cast<double>(opTable.size() - 1));
+    size_t id = opCount.load(std::memory_order_relaxed);
+    if (id >= kMaxOps) throwTorchError(env, "Error", "operator table full (" + std::to_string(kMaxOps) + " operators)");
+    opSlots[id].store(new c10::OperatorHandle(*handle), std::memory_order_relaxed);
+    opCount.store(id + 1, std::memory_order_release);
+    (*opIds)[key] = id;
+    return Napi::Number::New(env, static_cast<double>(id));
   })
 }
 
@@ -173,9 +210,8 @@ static Napi::Value OpId(const Napi::CallbackInfo& info) {
 static Napi::Value Schema(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   FACELAB_GUARD(env, {
-    size_t id = info[0].As<Napi::Number>().Uint32Value();
     std::ostringstream os;
-    os << opTable.at(id).schema();
+    os << opAt(env, info[0]).schema();
     return Napi::String::New(env, os.str());
   })
 }
@@ -184,8 +220,7 @@ static Napi::Value Schema(const Napi::CallbackInfo& info) {
 static Napi::Value Call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   FACELAB_GUARD(env, {
-    size_t id = info[0].As<Napi::Number>().Uint32Value();
-    const auto& op = opTable.at(id);
+    const auto& op = opAt(env, info[0]);
     const auto& schema = op.schema();
     const auto& args = schema.arguments();
     size_t given = info.Length() - 1;

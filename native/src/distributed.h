@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compat.h"
 #include "guard.h"
 
 #if defined(FACELAB_HAS_GLOO) || defined(FACELAB_HAS_NCCL)
@@ -35,7 +36,7 @@ namespace facelab {
 namespace dist {
 
 // LibTorch 2.x moved the collectives from ProcessGroup to Backend (ProcessGroupGloo : Backend).
-#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
+#ifdef FACELAB_TORCH2
 using PG = c10d::Backend;
 #else
 using PG = c10d::ProcessGroup;

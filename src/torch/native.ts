@@ -16,6 +16,7 @@ export interface NativeConfig {
   cudaAvailable: boolean;
   cudaDeviceCount: number;
   gloo: boolean;
+  nccl: boolean;
 }
 
 export interface NativeAddon {

@@ -30,3 +30,12 @@ export const cuda = {
   isAvailable: (): boolean => buildInfo().cudaAvailable,
   deviceCount: (): number => buildInfo().cudaDeviceCount,
 };
+
+/** Why CUDA cannot be used here (no CUDA in this build, or no device), or null when it can; CUDA-only tests skip with it. */
+export function cudaUnavailableReason(): string | null {
+  const info = buildInfo();
+  if (!info.cudaBuilt) return `this facelab build has no CUDA (CPU LibTorch ${info.torchVersion})`;
+  if (!info.cudaAvailable || info.cudaDeviceCount === 0)
+    return `no CUDA device (CUDA LibTorch ${info.torchVersion} sees none)`;
+  return null;
+}

@@ -1,0 +1,29 @@
+// Build-and-load: the addon loaded here (FACELAB_NATIVE, else native/build) reports the LibTorch it
+// was built against and what it can do. CI sets FACELAB_EXPECT_TORCH / FACELAB_EXPECT_CUDA per leg
+// (.ci/run), so each leg proves it loaded the build it meant to test.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { buildInfo, cudaUnavailableReason, distributed, tensor, tidy } from "../../src/torch/index.js";
+
+const info = buildInfo();
+
+test("the addon reports its LibTorch and runs an op", () => {
+  assert.match(info.torchVersion, /^\d+\.\d+\.\d+/);
+  const expected = process.env.FACELAB_EXPECT_TORCH;
+  if (expected)
+    assert.ok(info.torchVersion.startsWith(expected), `built against ${info.torchVersion}, expected ${expected}`);
+  assert.equal(info.gloo, true, "c10d Gloo is compiled in (needs libgloo-dev's headers)");
+  tidy(() => assert.equal(tensor([1, 2, 3]).sum().item(), 6));
+});
+
+test("a CUDA build is CUDA-built with NCCL, and says why CUDA is unusable when it is", () => {
+  if (process.env.FACELAB_EXPECT_CUDA === "1") {
+    assert.equal(info.cudaBuilt, true);
+    assert.equal(info.nccl, true, "the nccl backend is compiled into a CUDA build");
+    assert.ok(distributed.availableBackends().includes("nccl"));
+  }
+  if (!info.cudaBuilt) assert.equal(info.cudaAvailable, false);
+  const reason = cudaUnavailableReason();
+  if (info.cudaAvailable) assert.equal(reason, null);
+  else assert.match(reason ?? "", info.cudaBuilt ? /no CUDA device/ : /has no CUDA/);
+});
