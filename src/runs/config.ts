@@ -20,8 +20,9 @@ const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Throws naming the first prototype key anywhere in value (YAML mappings, lists of mappings). */
 function rejectPrototypeKeys(value: unknown, where: string, prefix: string[] = []): void {
-  if (Array.isArray(value)) value.forEach((v, i) => rejectPrototypeKeys(v, where, [...prefix, String(i)]));
-  else if (isPlain(value))
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) rejectPrototypeKeys(v, where, [...prefix, String(i)]);
+  } else if (isPlain(value))
     for (const k of Object.keys(value)) {
       const path = [...prefix, k];
       if (FORBIDDEN.has(k))
