@@ -3,7 +3,8 @@
 //   GET /                          the single-page dashboard (web/public)
 //   GET /static/<file>             its scripts and styles; /vendor/vega*.js from node_modules
 //   GET /api/runs                  runs and studies with status (tree)
-//   GET /api/run/<id>              status, summary, config of one run
+//   GET /api/run/<id>              status, summary, config of one run; its findings as HTML (the report's
+//                                  own renderer), total epochs for the progress line, a study's cell grid
 //   GET /api/run/<id>/metrics      all metric records (?from=<byte offset> to continue)
 //   GET /api/run/<id>/events       Server-Sent Events: `metrics` batches as metrics.jsonl grows, `status` changes
 //   GET /api/spec/<loss|accuracy>  the Vega-Lite spec the report uses, with data left to the client
@@ -17,9 +18,13 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, extname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import YAML from "yaml";
 import { accuracyCurve, lossCurves } from "../src/report/charts/curves.js";
-import { reportPage } from "../src/report/index.js";
+import { findingsHtml, readPage, reportPage } from "../src/report/index.js";
+import { summaryHtml } from "../src/report/summary-html.js";
 import { isRunDir, listRuns, readMetrics, readRun } from "../src/runs/scan.js";
+import { cells, parseBiasConfig } from "../src/studies/bias/config.js";
+import { donePath } from "../src/studies/bias/results.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -146,6 +151,75 @@ function liveSpec(kind: string): unknown {
   };
 }
 
+/** The run's findings as the report renders them (tables and sentences; charts stay in the report). */
+function findingsOf(dir: string, summary: string | undefined): string | null {
+  try {
+    const page = readPage(dir);
+    if (page) return findingsHtml(page, () => undefined);
+    return summary ? summaryHtml(JSON.parse(summary) as Record<string, unknown>) : null;
+  } catch (e) {
+    return `<p class="error">${(e as Error).message.replace(/[&<>]/g, " ")}</p>`;
+  }
+}
+
+export interface GridCell {
+  id: string;
+  row: string;
+  col: string;
+  state: "done" | "failed" | "running" | "pending";
+  detail?: string;
+}
+
+/**
+ * A bias study's cells (splits × losses × seeds, from its config) with their state: done (a done
+ * marker), failed (failed-<cell>.txt), running (the first unfinished cell while the study runs), pending.
+ */
+export function studyGrid(dir: string, config: string | null): { rowTitle: string; cells: GridCell[] } | null {
+  if (!config) return null;
+  let list: ReturnType<typeof cells>;
+  try {
+    const raw = YAML.parse(config) as Record<string, unknown> | null;
+    if (!raw || !("splits" in raw) || !("losses" in raw)) return null;
+    list = cells(parseBiasConfig(raw));
+  } catch {
+    return null;
+  }
+  const running = readRun(join(dir, ".."), dir).state === "running";
+  let claimed = false;
+  return {
+    rowTitle: "training split",
+    cells: list.map((c) => {
+      const failed = readText(join(dir, `failed-${c.id}.txt`));
+      let state: GridCell["state"] = existsSync(donePath(dir, c.id)) ? "done" : failed ? "failed" : "pending";
+      if (state === "pending" && running && !claimed) {
+        state = "running";
+        claimed = true;
+      }
+      return {
+        id: c.id,
+        row: c.split.name,
+        col: `${c.loss.label} s${c.seed}`,
+        state,
+        ...(failed && { detail: failed.trim() }),
+      };
+    }),
+  };
+}
+
+/** Epochs the run will train for, from its config (pretrain.epochs, train.epochs or epochs). */
+export function totalEpochs(config: string | null): number | null {
+  if (!config) return null;
+  try {
+    const c = YAML.parse(config) as Record<string, Record<string, unknown> | unknown> | null;
+    const pick = (v: unknown) => (typeof v === "number" && v > 0 ? v : undefined);
+    const sub = (k: string) =>
+      c?.[k] && typeof c[k] === "object" ? (c[k] as Record<string, unknown>).epochs : undefined;
+    return pick(sub("pretrain")) ?? pick(sub("train")) ?? pick(c?.epochs) ?? null;
+  } catch {
+    return null;
+  }
+}
+
 async function handle(root: string, pollMs: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "the dashboard is read-only");
   // The raw path is split before any normalisation, so `..` (plain or encoded) is seen and refused.
@@ -186,10 +260,14 @@ async function handle(root: string, pollMs: number, req: IncomingMessage, res: S
       }
       const dir = runDir(root, args);
       const summary = readText(join(dir, "summary.json"));
+      const config = readText(join(dir, "config.yaml")) ?? null;
       return json(res, {
         ...readRun(root, dir),
         summary: summary ? JSON.parse(summary) : null,
-        config: readText(join(dir, "config.yaml")) ?? null,
+        config,
+        findings: findingsOf(dir, summary),
+        epochs: totalEpochs(config),
+        grid: studyGrid(dir, config),
       });
     }
   }

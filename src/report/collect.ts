@@ -7,6 +7,7 @@ import { type RunEntry, readMetrics, readRun } from "../runs/scan.js";
 import type { Point } from "./charts/curves.js";
 import { accuracyCurve, lineChart, lossCurves } from "./charts/curves.js";
 import { type Item, parseDescriptor, slug, toItem } from "./descriptors.js";
+import { pageFromSummary } from "./findings/index.js";
 import { type Page, readPage } from "./page.js";
 
 export interface Section {
@@ -126,7 +127,7 @@ function section(root: string, dir: string, prefix: string): Section {
   }
   let page: Page | undefined;
   try {
-    page = readPage(dir);
+    page = readPage(dir) ?? pageFromSummary(summary);
   } catch (e) {
     problems.push((e as Error).message);
   }

@@ -9,13 +9,14 @@ const esc = (s) =>
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
   );
+// Three significant digits (as the reports); very small or large values in exponent form.
 const fmt = (v) =>
   typeof v === "number"
     ? Number.isInteger(v)
       ? String(v)
-      : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5
-        ? v.toFixed(4)
-        : v.toExponential(3)
+      : Math.abs(v) >= 1e-4 && Math.abs(v) < 1e7
+        ? String(Number(v.toPrecision(3)))
+        : v.toExponential(2)
     : esc(v);
 const badge = (r) =>
   `<span class="state ${r.stale ? "stale" : esc(r.state)}">${r.stale ? "stopped (no process)" : esc(r.state)}</span>`;
@@ -72,6 +73,9 @@ async function showList() {
 
 async function liveChart(el, kind) {
   const spec = await getJson(`/api/spec/${kind}`);
+  // The chart is an image to assistive technology, named like the report's charts.
+  el.setAttribute("role", "img");
+  el.setAttribute("aria-label", kind === "loss" ? "Training loss per step (live)" : "Validation accuracy (live)");
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "svg", container: el, hover: true });
   await view.runAsync();
   let n = 0;
@@ -91,7 +95,7 @@ const isLoss = (t) => /loss/i.test(t);
 const isAcc = (t) => /acc/i.test(t) && !isLoss(t);
 
 /** Follows one run's metrics over SSE; `series(tag)` names the line. */
-function follow(id, charts, series, onStatus, latest) {
+function follow(id, charts, series, onStatus, latest, onRecords) {
   const src = new EventSource(`/api/run/${api(id)}/events`);
   src.addEventListener("metrics", (e) => {
     const { records } = JSON.parse(e.data);
@@ -103,6 +107,7 @@ function follow(id, charts, series, onStatus, latest) {
     );
     for (const r of records) latest?.set(series(r.tag), r);
     latest?.render();
+    onRecords?.(records);
   });
   src.addEventListener("status", (e) => onStatus(JSON.parse(e.data)));
   return () => src.close();
@@ -125,34 +130,94 @@ function latestTable(el) {
   };
 }
 
-function summaryTable(columns, rows) {
-  return `<table class="summary"><thead><tr>${columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>${rows
-    .map(
-      (r) =>
-        `<tr>${r.map((v, i) => `<td class="${i && typeof v === "number" ? "num" : ""}">${fmt(v)}</td>`).join("")}</tr>`,
-    )
-    .join("")}</tbody></table>`;
+/** "3m 20s" */
+function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h ${m}m` : m ? `${m}m ${s % 60}s` : `${s}s`;
 }
 
-function flatten(obj, prefix = "") {
-  return Object.entries(obj ?? {}).flatMap(([k, v]) =>
-    v && typeof v === "object" && !Array.isArray(v) ? flatten(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]],
-  );
+/**
+ * Epoch x of y, elapsed and ETA, from the records' own timestamps (the time of the latest metric, not
+ * the browser's clock): ETA = elapsed / x · (y − x).
+ */
+function progressTracker(el, info) {
+  const started = info.started ? Date.parse(info.started) / 1000 : undefined;
+  let epoch = 0;
+  let last;
+  let state = info.state;
+  const render = () => {
+    if (!info.epochs) {
+      el.textContent = "";
+      return;
+    }
+    const parts = [`epoch ${epoch} of ${info.epochs}`];
+    if (started !== undefined && last !== undefined) {
+      const elapsed = last - started;
+      parts.push(`elapsed ${duration(elapsed)}`);
+      if (state === "running" && epoch > 0 && epoch < info.epochs)
+        parts.push(`ETA ${duration((elapsed / epoch) * (info.epochs - epoch))}`);
+    }
+    if (state !== "running") parts.push(state);
+    el.textContent = parts.join(" · ");
+  };
+  render();
+  return {
+    add(records) {
+      for (const r of records) {
+        if (Number.isFinite(r.epoch)) epoch = Math.max(epoch, r.epoch);
+        if (Number.isFinite(r.time)) last = Math.max(last ?? r.time, r.time);
+      }
+      render();
+    },
+    state(s) {
+      state = s;
+      render();
+    },
+  };
+}
+
+/** A study's grid: one row per training split, one column per loss and seed, each cell with its state. */
+function gridHtml(grid) {
+  if (!grid || !grid.cells.length) return "";
+  const rows = [...new Set(grid.cells.map((c) => c.row))];
+  const cols = [...new Set(grid.cells.map((c) => c.col))];
+  const at = new Map(grid.cells.map((c) => [`${c.row}\u0000${c.col}`, c]));
+  const counts = {};
+  for (const c of grid.cells) counts[c.state] = (counts[c.state] ?? 0) + 1;
+  return `<h2>Cells</h2><p class="meta">${Object.entries(counts)
+    .map(([k, n]) => `${n} ${esc(k)}`)
+    .join(" · ")}</p><table id="grid" class="grid"><thead><tr><th>${esc(grid.rowTitle)}</th>${cols
+    .map((c) => `<th>${esc(c)}</th>`)
+    .join("")}</tr></thead><tbody>${rows
+    .map(
+      (r) =>
+        `<tr><th scope="row">${esc(r)}</th>${cols
+          .map((c) => {
+            const cell = at.get(`${r}\u0000${c}`);
+            return cell
+              ? `<td class="cell ${esc(cell.state)}" data-cell="${esc(cell.id)}" title="${esc(cell.detail ?? cell.state)}">${esc(cell.state)}</td>`
+              : "<td></td>";
+          })
+          .join("")}</tr>`,
+    )
+    .join("")}</tbody></table>`;
 }
 
 async function showRun(id) {
   const info = await getJson(`/api/run/${api(id)}`);
   app.innerHTML = `<h1>${esc(info.kind === "study" ? "Study" : "Run")} ${esc(info.name)} <span id="state">${badge(info)}</span></h1>
+    <p class="progress" id="progress"></p>
     <div class="toolbar"><a href="/report/${api(id)}" target="_blank">Open report</a> · <a href="#/">all runs</a></div>
     <div class="error" id="error">${esc(info.error ?? "")}</div>
+    <div id="summary" class="findings-box">${info.findings ?? "<p>No results yet.</p>"}</div>
+    <div id="grid-box">${gridHtml(info.grid)}</div>
     <div class="charts"><div class="chart" id="chart-loss"></div><div class="chart" id="chart-accuracy"></div></div>
-    <div class="side"><div><h2>Latest values</h2><div id="latest-box"></div></div>
-    <div><h2>Summary</h2><div id="summary"></div></div><div><h2>Config</h2><pre>${esc(info.config ?? "")}</pre></div></div>
-    ${info.children.length ? `<h2>Runs in this study</h2><ul>${info.children.map((c) => `<li><a href="#/run/${esc(c.id)}">${esc(c.name)}</a> ${badge(c)}</li>`).join("")}</ul>` : ""}`;
-  const showSummary = (s) => {
-    app.querySelector("#summary").innerHTML = s ? summaryTable(["metric", "value"], flatten(s)) : "<p>none yet</p>";
-  };
-  showSummary(info.summary);
+    <div class="side"><div><h2>Latest values</h2><div id="latest-box"></div></div></div>
+    ${info.children.length ? `<h2>Runs in this study</h2><ul>${info.children.map((c) => `<li><a href="#/run/${esc(c.id)}">${esc(c.name)}</a> ${badge(c)}</li>`).join("")}</ul>` : ""}
+    <details><summary>Config (YAML)</summary><pre>${esc(info.config ?? "")}</pre></details>`;
+  const progress = progressTracker(app.querySelector("#progress"), info);
   const charts = {
     loss: await liveChart(app.querySelector("#chart-loss"), "loss"),
     accuracy: await liveChart(app.querySelector("#chart-accuracy"), "accuracy"),
@@ -166,12 +231,16 @@ async function showRun(id) {
     async (s) => {
       app.querySelector("#state").innerHTML = badge(s);
       app.querySelector("#error").textContent = s.error ?? "";
+      progress.state(s.state);
       if (s.state !== state) {
         state = s.state;
-        showSummary((await getJson(`/api/run/${api(id)}`)).summary);
+        const fresh = await getJson(`/api/run/${api(id)}`);
+        app.querySelector("#summary").innerHTML = fresh.findings ?? "<p>No results yet.</p>";
+        app.querySelector("#grid-box").innerHTML = gridHtml(fresh.grid);
       }
     },
     latest,
+    (records) => progress.add(records),
   );
   return () => {
     stop();
@@ -184,13 +253,12 @@ async function showCompare(ids) {
   const infos = await Promise.all(ids.map((id) => getJson(`/api/run/${api(id)}`)));
   app.innerHTML = `<h1>Compare ${infos.length} runs</h1><div class="toolbar"><a href="#/">all runs</a></div>
     <div class="charts"><div class="chart" id="chart-loss"></div><div class="chart" id="chart-accuracy"></div></div>
-    <h2>Summaries side by side</h2><div id="summaries"></div>`;
-  const keys = [...new Set(infos.flatMap((i) => flatten(i.summary).map(([k]) => k)))];
-  const maps = infos.map((i) => new Map(flatten(i.summary)));
-  app.querySelector("#summaries").innerHTML = summaryTable(
-    ["metric", ...infos.map((i) => i.id)],
-    [["state", ...infos.map((i) => i.state)], ...keys.map((k) => [k, ...maps.map((m) => m.get(k) ?? "")])],
-  );
+    <h2>Headline tables side by side</h2><div id="summaries" class="side-by-side">${infos
+      .map(
+        (i) =>
+          `<div class="column" data-run="${esc(i.id)}"><h3>${esc(i.name)} ${badge(i)}</h3>${i.findings ?? "<p>No results yet.</p>"}</div>`,
+      )
+      .join("")}</div>`;
   const charts = {
     loss: await liveChart(app.querySelector("#chart-loss"), "loss"),
     accuracy: await liveChart(app.querySelector("#chart-accuracy"), "accuracy"),

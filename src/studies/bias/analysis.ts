@@ -1,10 +1,24 @@
 // The study-level analysis: per split and loss, the focus group's gap pooled over seeds with a
 // two-stage bootstrap CI (resample seeds, then each seed's own bootstrap replicate), the spread
 // across seeds, the trend of the gap across imbalance levels (OLS slope with the same bootstrap),
-// and one plain sentence per claim saying whether its CI excludes zero.
+// and one plain sentence per claim. Claims are split into a declared primary family (config
+// analysis.primary; default the focus group's accuracy-gap trend per loss), reported with Holm-adjusted
+// p-values, and every other claim (secondary), reported with Benjamini–Hochberg q-values (issue #13).
+import { bhQValues, bootstrapPValue, holm } from "../../eval/multiplicity.js";
+import { type FrameRow, metricFrame } from "./frame.js";
 import { METRICS } from "./metrics.js";
 import type { CellRecord } from "./results.js";
 import { excludesZero, mean, olsSlope, percentileCI, rng, sd, seedOf } from "./stats.js";
+
+/** One primary hypothesis: a trend or gap of a metric, optionally for one loss (and split, for a gap). */
+export interface PrimarySpec {
+  kind: "trend" | "gap";
+  metric: string;
+  loss?: string;
+  split?: string;
+}
+
+export const DEFAULT_PRIMARY: PrimarySpec[] = [{ kind: "trend", metric: "accuracy" }];
 
 export interface AnalysisOptions {
   focus: string;
@@ -12,9 +26,28 @@ export interface AnalysisOptions {
   bootstrap: number;
   /** Metrics to make claims about (default: all that have a focus gap). */
   metrics?: string[];
+  /** The declared primary family (default DEFAULT_PRIMARY: the accuracy-gap trend per loss). */
+  primary?: PrimarySpec[];
+  /** Level at which adjusted p / q values count as findings (default 0.05). */
+  alpha?: number;
+  /** Groups with fewer test units are flagged in the metric frame (default 30). */
+  minGroupSamples?: number;
+  /** Group order for the metric frame (default: as the cells list them). */
+  groups?: string[];
 }
 
-export interface GapClaim {
+/** Where a claim stands in the multiplicity control. */
+interface Tested {
+  family: "primary" | "secondary";
+  /** Two-sided bootstrap p-value of "no gap" / "no trend". */
+  p: number;
+  /** Holm-adjusted p (primary) or Benjamini–Hochberg q (secondary). */
+  adjusted: number;
+  /** adjusted ≤ alpha */
+  significant: boolean;
+}
+
+export interface GapClaim extends Tested {
   kind: "gap";
   loss: string;
   split: string;
@@ -30,7 +63,7 @@ export interface GapClaim {
   statement: string;
 }
 
-export interface TrendClaim {
+export interface TrendClaim extends Tested {
   kind: "trend";
   loss: string;
   metric: string;
@@ -45,6 +78,11 @@ export interface TrendClaim {
 export interface Analysis {
   focus: string;
   ciLevel: number;
+  alpha: number;
+  /** The primary family as declared (config analysis.primary). */
+  primary: PrimarySpec[];
+  /** Per split × loss: each group's accuracy, the difference and ratio between groups, with CIs. */
+  frame: FrameRow[];
   gaps: GapClaim[];
   trends: TrendClaim[];
   /** Mean, sd, min and max across seeds of every per-group estimate. */
@@ -121,11 +159,11 @@ export function analyse(records: CellRecord[], o: AnalysisOptions): Analysis {
           seedSd: sd(values),
           seedRange: [Math.min(...values), Math.max(...values)],
           excludesZero: ex,
+          ...untested(draws),
           statement:
             `${loss}, split ${split.name}: ${metric} of "${o.focus}" minus the other groups = ${fmt(estimate)} ` +
-            `[${fmt(ci[0])}, ${fmt(ci[1])}] (${pct}% CI, ${values.length} seed${values.length > 1 ? "s" : ""}) — ` +
-            (ex ? "the CI excludes zero: a real difference" : "the CI includes zero: no evidence of a difference") +
-            ` (${about}).`,
+            `[${fmt(ci[0])}, ${fmt(ci[1])}] (${pct}% CI, ${values.length} seed${values.length > 1 ? "s" : ""})` +
+            ` (${about})`,
         });
         perSplit.push({ level: split.level, draws, estimate });
       }
@@ -151,22 +189,78 @@ export function analyse(records: CellRecord[], o: AnalysisOptions): Analysis {
         ci,
         levels,
         excludesZero: ex,
+        ...untested(slopes),
         statement:
           `${loss}: as "${o.focus}"'s training share goes from ${fmt(Math.min(...levels))} to ${fmt(Math.max(...levels))}, ` +
-          `its ${metric} gap changes by ${fmt(slope / 10)} per 10 points of share [${fmt(ci[0] / 10)}, ${fmt(ci[1] / 10)}] (${pct}% CI) — ` +
-          (ex ? "the CI excludes zero: a real trend" : "the CI includes zero: no evidence of a trend") +
-          ".",
+          `its ${metric} gap changes by ${fmt(slope / 10)} per 10 points of share [${fmt(ci[0] / 10)}, ${fmt(ci[1] / 10)}] (${pct}% CI)`,
       });
     }
+  const primary = o.primary ?? DEFAULT_PRIMARY;
+  const alpha = o.alpha ?? 0.05;
+  control([...trends, ...gaps], primary, alpha);
   return {
     focus: o.focus,
     ciLevel: o.ciLevel,
+    alpha,
+    primary,
+    frame: metricFrame(records, {
+      focus: o.focus,
+      minGroupSamples: o.minGroupSamples ?? 30,
+      ...(o.groups && { groups: o.groups }),
+    }),
     gaps,
     trends,
     acrossSeeds: acrossSeeds(records),
     warnings: warningsOf(records),
   };
 }
+
+/** A claim's p-value before the family is known (control() fills in the rest). */
+const untested = (draws: ArrayLike<number>): Tested => ({
+  family: "secondary",
+  p: bootstrapPValue(draws),
+  adjusted: Number.NaN,
+  significant: false,
+});
+
+const isPrimary = (c: GapClaim | TrendClaim, spec: PrimarySpec[]): boolean =>
+  spec.some(
+    (s) =>
+      s.kind === c.kind &&
+      s.metric === c.metric &&
+      (s.loss === undefined || s.loss === c.loss) &&
+      (s.split === undefined || (c.kind === "gap" && s.split === c.split)),
+  );
+
+/**
+ * Multiplicity control in place: the claims matching the declared primary family get Holm-adjusted
+ * p-values (family-wise error ≤ alpha), all others Benjamini–Hochberg q-values (false-discovery rate
+ * ≤ alpha); each statement ends with the adjusted value and what it means.
+ */
+export function control(claims: (GapClaim | TrendClaim)[], primary: PrimarySpec[], alpha: number): void {
+  const prim = claims.filter((c) => isPrimary(c, primary));
+  const sec = claims.filter((c) => !isPrimary(c, primary));
+  const a = alpha.toString();
+  for (const [family, list, adjust] of [
+    ["primary", prim, holm],
+    ["secondary", sec, bhQValues],
+  ] as const) {
+    const adj = adjust(list.map((c) => c.p));
+    list.forEach((c, i) => {
+      c.family = family;
+      c.adjusted = adj[i] as number;
+      c.significant = c.adjusted <= alpha;
+      const what = c.kind === "trend" ? "trend" : "difference";
+      const value =
+        family === "primary"
+          ? `Holm-adjusted p = ${fmtP(c.adjusted)} over ${list.length} primary claim${list.length === 1 ? "" : "s"}`
+          : `q = ${fmtP(c.adjusted)} (Benjamini–Hochberg over ${list.length} secondary claims)`;
+      c.statement += `; ${value} — ${c.significant ? `a ${what} at the ${a} level` : `no evidence of a ${what} at the ${a} level`}.`;
+    });
+  }
+}
+
+const fmtP = (p: number) => (!Number.isFinite(p) ? "n/a" : p < 0.001 ? "< 0.001" : String(Number(p.toPrecision(2))));
 
 function acrossSeeds(records: CellRecord[]): Analysis["acrossSeeds"] {
   const byKey = new Map<string, { rec: CellRecord; value: number; group: string; metric: string }[]>();

@@ -128,17 +128,26 @@ export function writeOutputs(
     focus: focusGroup(cfg),
     ciLevel: cfg.eval.ciLevel,
     bootstrap: cfg.eval.bootstrap,
+    primary: cfg.analysis.primary,
+    alpha: cfg.analysis.alpha,
+    minGroupSamples: cfg.eval.minGroupSamples,
+    groups: cfg.data.groups,
   });
   const summary = {
+    kind: "bias-study",
     study: cfg.name,
     description: cfg.description,
     data: {
       source: records[0]?.data.source ?? cfg.data.source,
       attribute: cfg.data.attribute,
       groups: cfg.data.groups,
+      ...(cfg.data.planted && { planted: cfg.data.planted }),
     },
     focus: analysis.focus,
     ciLevel: analysis.ciLevel,
+    alpha: analysis.alpha,
+    primary: analysis.primary,
+    frame: analysis.frame,
     cells: { total: records.length + result.failed.length + result.pending.length, done: records.length },
     failed: result.failed,
     pending: result.pending,
@@ -148,6 +157,7 @@ export function writeOutputs(
     gaps: analysis.gaps,
     acrossSeeds: analysis.acrossSeeds,
     warnings: analysis.warnings,
+    config: cfg,
   };
   writeJsonAtomic(join(dir, "summary.json"), summary);
   const charts = records.length

@@ -1,7 +1,8 @@
 // The bias study's pictures as report.json chart descriptors (contract: src/report/descriptors.ts):
 // per-group accuracy bars per split (seed Figs 3, 6, 8), confidence histograms seen vs unseen
 // (Figs 4, 5), identified rate per split (Fig 9) and per group, ROC/DET per group, reliability,
-// gap-vs-imbalance lines with CI bands, and the claims as a table.
+// gap-vs-imbalance lines with CI bands. The claims, metric frame and findings are the report's findings
+// page (src/report/findings/bias.ts), built from summary.json.
 import type { Analysis } from "./analysis.js";
 import type { CellRecord } from "./results.js";
 
@@ -152,29 +153,8 @@ export function studyCharts(
         data,
       });
   }
-  const claims = [...analysis.trends, ...analysis.gaps.filter((g) => g.excludesZero)];
-  out.push({
-    kind: "table",
-    id: "claims",
-    title: "Claims: trends across imbalance, and gaps whose CI excludes zero",
-    data: {
-      columns: ["kind", "loss", "metric", "split", "estimate", "CI low", "CI high", "CI excludes 0"],
-      rows: claims.map((c) => [
-        c.kind,
-        c.loss,
-        c.metric,
-        c.kind === "gap" ? c.split : "all",
-        round(c.kind === "gap" ? c.estimate : c.slope),
-        round(c.ci[0]),
-        round(c.ci[1]),
-        c.excludesZero ? "yes" : "no",
-      ]),
-    },
-  });
   return out;
 }
-
-const round = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : null);
 
 /** The training loss curves of every cell of one loss, one line per split/seed (seed Fig 7). */
 export function lossCurveCharts(records: CellRecord[]): Desc[] {

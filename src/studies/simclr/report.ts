@@ -59,7 +59,13 @@ export function pretrainCharts(run: Run, history: PretrainEpoch[], batchSize: nu
       { x: h.epoch, y: h.contrastiveAccuracy, series: "contrastive accuracy (train)" },
     ]),
   ];
-  run.chart({ kind: "accuracy", title: "Pretraining monitors: validation accuracy over epochs", data: acc });
+  // The id is the one the findings page leads with (src/report/findings/simclr.ts SIMCLR_CHART_IDS).
+  run.chart({
+    kind: "accuracy",
+    id: "pretrain-monitors",
+    title: "Pretraining monitors: validation accuracy over epochs",
+    data: acc,
+  });
   const stats = history.filter((h) => h.stats);
   if (stats.length)
     run.chart({
@@ -108,6 +114,7 @@ export function evalCharts(run: Run, rows: EvalRow[], tasks: LabelledTask[]): vo
     ))
       run.chart({
         kind: "confusion",
+        id: `${task.name}-confusion-${r.method}`.replace(/[^\w.-]+/g, "-"),
         title: `${task.name}: confusion, ${label(r)}`,
         data: { classes: [...task.classNames], matrix: r.confusion },
       });

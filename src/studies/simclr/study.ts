@@ -257,6 +257,13 @@ async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<Simcl
       pretrainCharts(run, history, cfg.pretrain.batchSize, initialKnn);
       evalCharts(run, rows, data.tasks);
       const summary = summaryOf(cfg, history, rows, {
+        // Class names and counts for the findings page's per-class table and protocol.
+        tasks: data.tasks.map((t) => ({
+          name: t.name,
+          classes: [...t.classNames],
+          pool: t.train.labels.length,
+          validation: t.val.labels.length,
+        })),
         poolSources: data.poolSources,
         ...(initialKnn !== undefined && { initialKnnAccuracy: initialKnn }),
         ...(o.fromCheckpoint && { fromCheckpoint: o.fromCheckpoint }),

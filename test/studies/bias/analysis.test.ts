@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { parseLossConfig } from "../../../src/losses/index.js";
 import { analyse } from "../../../src/studies/bias/analysis.js";
 import type { CellRecord } from "../../../src/studies/bias/results.js";
 import { parseResultsCsv, resultsCsv } from "../../../src/studies/bias/results.js";
@@ -14,7 +15,7 @@ function cell(level: number, seed: number, gap: number, noise: number): CellReco
     id: `${name}__ring__s${seed}`,
     configHash: "x",
     split: { name, level, proportions: { a: 1 - level, b: level } },
-    loss: { name: "ring", label: "ring", params: {} },
+    loss: { name: "ring", label: "ring", config: parseLossConfig("ring") },
     seed,
     temperature: 1,
     metrics: {
@@ -50,7 +51,11 @@ test("a planted trend (gap shrinks as the group's share grows) is claimed, with 
   const t = a.trends[0];
   assert.ok(t && Math.abs(t.slope - 0.5) < 0.05, `slope ${t?.slope}`);
   assert.ok(t.excludesZero && t.ci[0] > 0, `CI ${t.ci}`);
-  assert.match(t.statement, /excludes zero: a real trend/);
+  // The trend is the default primary family (one claim: one loss); Holm over one claim is the p itself.
+  assert.equal(t.family, "primary");
+  assert.equal(t.adjusted, t.p);
+  assert.ok(t.p <= 2 / 501, `p ${t.p}`);
+  assert.match(t.statement, /Holm-adjusted p = 0\.004 over 1 primary claim — a trend at the 0\.05 level\./);
   const g10 = a.gaps.find((g) => g.level === 0.1);
   assert.ok(g10?.excludesZero && g10.seeds === 3);
   assert.match(g10.statement, /ring, split 90\/10: accuracy of "b" minus the other groups = -0.200/);
@@ -66,7 +71,9 @@ test("no trend planted: the CI of the slope includes zero and the statement says
   const recs = levels.flatMap((l) => [0, 1].map((s) => cell(l, s, 0, 0.05)));
   const a = analyse(recs, { focus: "b", ciLevel: 0.95, bootstrap: 500, metrics: ["accuracy"] });
   assert.equal(a.trends[0]?.excludesZero, false);
-  assert.match(a.trends[0]?.statement as string, /includes zero: no evidence of a trend/);
+  assert.match(a.trends[0]?.statement as string, /no evidence of a trend at the 0\.05 level/);
+  // Gaps are secondary claims with Benjamini–Hochberg q-values.
+  assert.ok(a.gaps.every((g) => g.family === "secondary" && g.adjusted >= g.p && !g.significant));
 });
 
 test("results.csv: one row per cell × group × metric, quoted fields round-trip", () => {
