@@ -14,13 +14,20 @@ export function blurKernelSize(side: number): number {
   return 2 * Math.floor(Math.floor(side / 10) / 2) + 1;
 }
 
-/** Separable Gaussian blur, sigma per sample (N values), reflect padding. */
-export function gaussianBlur(x: Tensor, sigmas: number[], kernel: number): Tensor {
+/**
+ * Separable Gaussian blur, sigma per sample (N values), reflect padding. A null sigma leaves its
+ * sample unchanged (a unit impulse kernel), so a random subset is blurred without gathering it.
+ */
+export function gaussianBlur(x: Tensor, sigmas: (number | null)[], kernel: number): Tensor {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   if (kernel < 3) return x.alias();
   const r = Math.floor(kernel / 2);
   const taps = new Float32Array(N * kernel);
   sigmas.forEach((s, i) => {
+    if (s === null) {
+      taps[i * kernel + r] = 1;
+      return;
+    }
     let sum = 0;
     for (let k = -r; k <= r; k++) sum += Math.exp(-(k * k) / (2 * s * s));
     for (let k = -r; k <= r; k++) taps[i * kernel + k + r] = Math.exp(-(k * k) / (2 * s * s)) / sum;

@@ -43,20 +43,32 @@ export function sampleResizedCrop(
 /**
  * Crops each sample to its box, optionally mirrors it, and resizes to outH×outW in one bilinear
  * grid_sample. With align_corners=false an output pixel centre maps to the matching point of the
- * box, so a full-image box without flip returns the input unchanged.
+ * box, so a full-image box without flip returns the input unchanged. The sampling grid is affine
+ * without rotation, so it is built from one row of x and one column of y per sample (broadcast)
+ * rather than by affine_grid's (N·outH·outW × 3) × (3 × 2) product, which cost as much as the sampling.
  */
 export function cropFlipResize(x: Tensor, boxes: CropBox[], flips: boolean[], outH: number, outW: number): Tensor {
-  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [N, , H, W] = x.shape as [number, number, number, number];
   if (boxes.length !== N || flips.length !== N)
     throw new RangeError(`cropFlipResize: ${N} images but ${boxes.length} boxes and ${flips.length} flips`);
-  const theta = new Float32Array(N * 6);
+  // normalised x of output column j: sx·((2j+1)/outW − 1) + tx, likewise y (affine_grid's theta rows)
+  const gx = new Float32Array(N * outW);
+  const gy = new Float32Array(N * outH);
   boxes.forEach((b, i) => {
-    theta.set(
-      [(b.w / W) * (flips[i] ? -1 : 1), 0, (2 * b.x + b.w) / W - 1, 0, b.h / H, (2 * b.y + b.h) / H - 1],
-      i * 6,
-    );
+    const sx = (b.w / W) * (flips[i] ? -1 : 1);
+    const tx = (2 * b.x + b.w) / W - 1;
+    const sy = b.h / H;
+    const ty = (2 * b.y + b.h) / H - 1;
+    for (let j = 0; j < outW; j++) gx[i * outW + j] = sx * ((2 * j + 1) / outW - 1) + tx;
+    for (let j = 0; j < outH; j++) gy[i * outH + j] = sy * ((2 * j + 1) / outH - 1) + ty;
   });
-  const grid = F.affineGrid(tensor(theta, { shape: [N, 2, 3], device: x.device }), [N, C, outH, outW], false);
+  const grid = stack(
+    [
+      tensor(gx, { shape: [N, 1, outW], device: x.device }).expand(N, outH, outW),
+      tensor(gy, { shape: [N, outH, 1], device: x.device }).expand(N, outH, outW),
+    ],
+    3,
+  );
   return F.gridSample(x, grid, { mode: "bilinear", paddingMode: "border", alignCorners: false });
 }
 

@@ -2,4 +2,6 @@
 export * from "./color.js";
 export * from "./filters.js";
 export * from "./geometry.js";
+export * from "./jitter.js";
 export * from "./pipelines.js";
+export * from "./simclr.js";

@@ -4,9 +4,11 @@
 // few batched tensor ops on whatever device the batch lives on.
 import { callOp, type Tensor, tensor, tidy } from "../../torch/index.js";
 import { Rng } from "../rng.js";
-import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, normalize, randomGrayscale } from "./color.js";
-import { blurKernelSize, coarseDropout, gaussianBlur, gaussianNoise, type Hole } from "./filters.js";
+import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, normalize } from "./color.js";
+import { coarseDropout, gaussianBlur, gaussianNoise, type Hole } from "./filters.js";
 import { type CropBox, cropFlipResize, downUpscale, resizeCenterCrop, sampleResizedCrop } from "./geometry.js";
+import type { JitterClamp } from "./jitter.js";
+import { pipelineInput, simclrBatch, simclrViewBatch } from "./simclr.js";
 
 export interface Normalization {
   mean: number[];
@@ -29,7 +31,17 @@ export interface SimclrConfig extends CropConfig {
    * colour jitter strength s: brightness/contrast/saturation 0.8s, hue 0.2s, applied with p;
    * `factors` (torchvision ColorJitter's brightness, contrast, saturation, hue) replaces them
    */
-  jitter: { strength: number; p: number; factors?: [number, number, number, number] };
+  jitter: {
+    strength: number;
+    p: number;
+    factors?: [number, number, number, number];
+    /**
+     * "once" (default): each image's jitter and grayscale composed into one affine map and one clamp
+     * (one pass, mean |Δ| 0.006 to torchvision at strength 0.5); "each": clamp after every
+     * operation exactly as torchvision (up to 4 passes). jitter.ts has the measurements.
+     */
+    clamp?: JitterClamp;
+  };
   grayscaleP: number;
   /** kernel defaults to 10% of the output side (odd) */
   blur: { p: number; sigma: [number, number]; kernel?: number } | null;
@@ -138,70 +150,22 @@ function checkInput(x: Tensor): [number, number, number, number] {
   return x.shape as [number, number, number, number];
 }
 
-/** Augments a batch of float images in [0,1] (N,C,H,W) → (N,C,size,size). */
+/**
+ * Augments a batch of float images in [0,1] (N,C,H,W) → (N,C,size,size). The SimCLR pipeline also
+ * takes the uint8 cache layout (N,H,W,C) directly (simclr.ts).
+ */
 export function augment(x: Tensor, cfg: AugmentConfig, seeds: SeedSpec): Tensor {
+  if (cfg.kind === "simclr") {
+    const N = x.ndim === 4 ? x.size(0) : 0;
+    const perSample = sampleSeeds(N, seeds);
+    return tidy(() => {
+      const { x: input, scale } = pipelineInput(x);
+      return simclrBatch(input, scale, cfg, perSample);
+    });
+  }
   const [N, , H, W] = checkInput(x);
   const rngs = sampleSeeds(N, seeds).map((s) => new Rng(s));
-  return tidy(() => (cfg.kind === "simclr" ? simclr(x, cfg, rngs, H, W) : face(x, cfg, rngs, H, W)));
-}
-
-function simclr(x: Tensor, cfg: SimclrConfig, rngs: Rng[], H: number, W: number): Tensor {
-  // Draw every parameter of every sample up front, in a fixed order per sample.
-  const s = cfg.jitter.strength;
-  const [jb, jc, js, jh] = cfg.jitter.factors ?? [0.8 * s, 0.8 * s, 0.8 * s, 0.2 * s];
-  const range = (r: Rng, d: number) => r.uniform(Math.max(0, 1 - d), 1 + d);
-  const p = rngs.map((r) => ({
-    box: sampleResizedCrop(r, H, W, cfg.scale, cfg.ratio),
-    flip: r.bernoulli(cfg.flipP),
-    jitter: r.bernoulli(cfg.jitter.p),
-    factors: [range(r, jb), range(r, jc), range(r, js), r.uniform(-jh, jh)],
-    order: Array.from(r.permutation(4)),
-    gray: r.bernoulli(cfg.grayscaleP),
-    blur: r.bernoulli(cfg.blur?.p ?? 0),
-    sigma: r.uniform(cfg.blur?.sigma[0] ?? 0.1, cfg.blur?.sigma[1] ?? 2),
-  }));
-  let y = cropFlipResize(
-    x,
-    p.map((q) => q.box),
-    p.map((q) => q.flip),
-    cfg.size,
-    cfg.size,
-  );
-  // Colour jitter in a random order per sample (torchvision ColorJitter): at stage k each sample
-  // applies its k-th operation; the samples sharing an operation at a stage run as one batch.
-  const ops = [adjustBrightness, adjustContrast, adjustSaturation, adjustHue];
-  if (jb > 0 || jc > 0 || js > 0 || jh > 0)
-    for (let k = 0; k < 4; k++)
-      for (let j = 0; j < 4; j++) {
-        const vals = p.map((q) => q.factors[j] as number);
-        y = onSubset(
-          y,
-          p.map((q) => q.jitter && q.order[k] === j),
-          (sub, idx) => (ops[j] as (a: Tensor, f: Tensor) => Tensor)(sub, col(vals, idx, sub)),
-        );
-      }
-  y = randomGrayscale(
-    y,
-    col(
-      p.map((q) => (q.gray ? 1 : 0)),
-      p.map((_, i) => i),
-      y,
-    ),
-  );
-  if (cfg.blur) {
-    const kernel = cfg.blur.kernel ?? blurKernelSize(cfg.size);
-    y = onSubset(
-      y,
-      p.map((q) => q.blur),
-      (sub, idx) =>
-        gaussianBlur(
-          sub,
-          idx.map((i) => p[i]?.sigma as number),
-          kernel,
-        ),
-    );
-  }
-  return cfg.normalize ? normalize(y, cfg.normalize.mean, cfg.normalize.std) : y;
+  return tidy(() => face(x, cfg, rngs, H, W));
 }
 
 function face(x: Tensor, cfg: FaceConfig, rngs: Rng[], H: number, W: number): Tensor {
@@ -348,8 +312,18 @@ function face(x: Tensor, cfg: FaceConfig, rngs: Rng[], H: number, W: number): Te
 /** Face blur kernel: ±3 sigma of the largest sigma, odd. */
 const faceBlurKernel = (b: { sigma: [number, number] }) => 2 * Math.ceil(3 * b.sigma[1]) + 1;
 
-/** Two independent views of each image for contrastive learning (SimCLR's x̃_i, x̃_j). */
+/**
+ * Two independent views of each image for contrastive learning (SimCLR's x̃_i, x̃_j). The SimCLR
+ * pipeline makes both in one batch (simclrViewBatch); these are its two halves.
+ */
 export function twoViews(x: Tensor, cfg: AugmentConfig, seed: number): [Tensor, Tensor] {
+  if (cfg.kind === "simclr") {
+    const N = x.size(0);
+    return tidy(() => {
+      const both = simclrViewBatch(x, cfg, seed);
+      return [both.narrow(0, 0, N), both.narrow(0, N, N)] as [Tensor, Tensor];
+    });
+  }
   const r = new Rng(seed);
   const s1 = r.seed();
   const s2 = r.seed();

@@ -137,7 +137,17 @@ test("toFloatImages: uint8 NHWC → float NCHW in [0,1]", () => {
     const f = toFloatImages(u8);
     assert.deepEqual(f.shape, [1, 3, 1, 2]);
     assert.deepEqual(f.mul(255).round().toNumbers(), [0, 10, 128, 20, 255, 30]);
-    assert.throws(() => augment(u8, simclrCifar(), { seed: 1 }), /float images/);
+    // the SimCLR pipeline reads the uint8 cache layout directly: same views as from toFloatImages
+    const u = fromTypedArray(
+      Uint8Array.from({ length: 4 * 12 * 12 * 3 }, (_, i) => (i * 37) % 256),
+      [4, 12, 12, 3],
+    );
+    assert.ok(
+      maxAbsDiff(augment(u, simclrCifar(8), { seed: 2 }), augment(toFloatImages(u), simclrCifar(8), { seed: 2 })) <
+        1e-5,
+    );
+    assert.throws(() => augment(u8, faceStudy(8), { seed: 1 }), /float images/);
+    assert.throws(() => augment(u8.int(), simclrCifar(), { seed: 1 }), /float images in \[0,1\] \(N,C,H,W\) or uint8/);
     const g = rand([2, 1, 4, 4]);
     const rgb = toRgb(g);
     assert.deepEqual(rgb.shape, [2, 3, 4, 4]);
