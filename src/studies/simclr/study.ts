@@ -55,6 +55,7 @@ export function buildEncoder(cfg: SimclrConfig, channels: number): ResNet {
     inChannels: channels,
     cifarStem: cfg.model.cifarStem,
     widthMultiplier: cfg.model.width / 64,
+    layers: cfg.model.layers,
   });
 }
 
@@ -133,6 +134,8 @@ async function pretrainWorker(cfg: SimclrConfig, o: SimclrStudyOptions): Promise
 
 async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<SimclrStudyResult> {
   const log = o.log ?? ((m: string) => console.log(m));
+  // Data first: a missing or invalid dataset fails before any run directory exists (#14).
+  const data = await loadSimclrData(cfg);
   const run = await Run.create({
     root: o.runsRoot,
     name: cfg.name,
@@ -141,10 +144,12 @@ async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<Simcl
     argv: o.argv,
     naming: o.naming,
     keepCheckpoints: 1000,
+  }).catch((e) => {
+    data.dispose();
+    throw e;
   });
   log(`run directory: ${run.dir}`);
   return run.execute(async () => {
-    const data = await loadSimclrData(cfg);
     const mon = monitorData(cfg, data);
     const store = new SimclrCheckpoints(join(run.dir, "checkpoints"));
     manualSeed(cfg.seed);
