@@ -64,6 +64,10 @@ export const ModelSchema = z.object({
   width: z.number().int().min(4).default(64),
   /** 3×3 stride-1 stem without max-pool, the right stem for ≤ 32 px images (§1.1, §4 theme 1) */
   cifarStem: z.boolean().default(true),
+  /** residual blocks per stage, replacing the arch's own ([1,1,1,1]: issue #15's 0.31 M-parameter CPU net) */
+  layers: z
+    .tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)])
+    .optional(),
 });
 
 export const HeadSchema = z.object({
