@@ -2,11 +2,17 @@
 // exports `register(program)`; add new ones to the list below.
 import { Command } from "commander";
 
-const commands = ["bias-study", "data", "demo", "launch", "report", "serve", "simclr", "train"] as const;
+const commands = ["bias-study", "data", "demo", "export", "launch", "report", "serve", "simclr", "train"] as const;
 
 const program = new Command("facelab")
   .description("Self-supervised and fairness-aware face classification research on LibTorch")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Global, so it reaches every command that loads a checkpoint (simclr evaluate/run --resume,
+  // export, …) and, through the environment, the workers `facelab launch` starts (#14).
+  .option("--strict-finite", "a loaded checkpoint with NaN/Inf weights is an error (default: a warning naming them)")
+  .hook("preAction", (cmd) => {
+    if (cmd.opts().strictFinite) process.env.FACELAB_STRICT_FINITE = "1";
+  });
 
 for (const name of commands) {
   const mod = (await import(`./commands/${name}.js`)) as { register(p: Command): void };
