@@ -5,6 +5,8 @@
 //   fine-tune                 pretrained encoder (+ first projection block if fromProjectionLayer=1)
 //                             and a fresh linear head, everything trained
 //   scratch                   the same network from random init, trained on the same subset
+//   logistic-probe(-random-init)  all training labels: L-BFGS logistic regression on frozen features
+//                             with L2 chosen on a held-out split (logistic.ts; evaluate.logisticProbe)
 // Labelled subsets are drawn per fraction, stratified by class (every class present, proportions kept;
 // the paper samples 1%/10% "in a class-balanced way", solo-learn stratifies).
 
@@ -14,11 +16,18 @@ import { type Encoder, EncoderClassifier, type ProjectionHead } from "../models/
 import { keep, manualSeed, type Tensor, tidy } from "../torch/index.js";
 import type { Sequential } from "../torch/nn/index.js";
 import { extractFeatures, take } from "./features.js";
+import { logisticProbe } from "./logistic.js";
 import { type EvaluateConfig, type FinetuneConfig, type LinearProbeConfig, scaledLr } from "./simclr-config.js";
 import { type EpochRecord, linearProbe, type SupervisedResult, trainNetwork } from "./supervised.js";
 import { cropFlip } from "./views.js";
 
-export type EvalMethod = "linear-probe" | "linear-probe-random-init" | "fine-tune" | "scratch";
+export type EvalMethod =
+  | "linear-probe"
+  | "linear-probe-random-init"
+  | "fine-tune"
+  | "scratch"
+  | "logistic-probe"
+  | "logistic-probe-random-init";
 
 export interface LabelledTask {
   name: string;
@@ -115,6 +124,7 @@ export async function runEvalSuite(o: EvalSuiteOptions): Promise<EvalRow[]> {
     // The pretrained encoder's frozen features once per task: every probe reuses them.
     const pre = o.cfg.linearProbe.enabled ? probeFeatures(o, task, true, 0) : undefined;
     try {
+      if (o.cfg.logisticProbe.enabled) logisticRows(o, task, pre, push);
       for (let rep = 0; rep < o.cfg.repeats; rep++) await evalRepeat(o, task, rep, pre, push);
     } finally {
       for (const t of pre ?? []) t.dispose();
@@ -148,6 +158,59 @@ function probeFeatures(o: EvalSuiteOptions, task: LabelledTask, pretrained: bool
       enc.dispose();
     }
   });
+}
+
+/** The full-label logistic probes (once per task: deterministic given the features) on h. */
+function logisticRows(
+  o: EvalSuiteOptions,
+  task: LabelledTask,
+  pre: readonly [Tensor, Tensor] | undefined,
+  push: (r: EvalRow) => void,
+): void {
+  const lp = o.cfg.logisticProbe;
+  const run = (f: readonly [Tensor, Tensor], method: EvalMethod, pretrainEpoch: number) => {
+    const r = logisticProbe(
+      { x: f[0], y: task.train.labels },
+      { x: f[1], y: task.val.labels },
+      task.classNames.length,
+      {
+        l2Grid: lp.l2Grid,
+        heldOut: lp.heldOut,
+        maxIter: lp.maxIter,
+        seed: deriveSeed(o.seed, 0x1091c),
+      },
+    );
+    o.log?.(
+      `${task.name} ${method}: λ ${r.l2} (held-out ${r.heldOutAccuracy.map((h) => h.accuracy.toFixed(4)).join(" ")})`,
+    );
+    push({
+      task: task.name,
+      method,
+      fraction: 1,
+      labelled: task.train.labels.length,
+      pretrainEpoch,
+      repeat: 0,
+      accuracy: r.accuracy,
+      balancedAccuracy: r.balancedAccuracy,
+      perClassRecall: r.perClassRecall,
+      confusion: r.confusion,
+      epochs: r.fit.iterations,
+      history: [],
+    });
+  };
+  const own = pre ?? probeFeatures(o, task, true, 0);
+  try {
+    run(own, "logistic-probe", o.pretrainEpoch);
+  } finally {
+    if (!pre) for (const t of own) t.dispose();
+  }
+  if (!lp.randomInitBaseline) return;
+  const rnd = probeFeatures(o, task, false, 0);
+  try {
+    run(rnd, "logistic-probe-random-init", 0);
+  } finally {
+    for (const t of rnd) t.dispose();
+  }
 }
 
 /**

@@ -131,6 +131,21 @@ export const LinearProbeSchema = z.object({
   randomInitBaseline: z.boolean().default(true),
 });
 
+export const LogisticProbeSchema = z.object({
+  /**
+   * the SimCLR papers' linear evaluation on all labels (issue #15): L-BFGS logistic regression on frozen,
+   * standardised features, L2 chosen on a held-out part of the training labels (src/methods/logistic.ts)
+   */
+  enabled: z.boolean().default(false),
+  /** λ candidates (mean cross-entropy + λ/2·‖W‖²); default 10^-1 … 10^-6 in half decades */
+  l2Grid: z.array(z.number().gt(0)).min(1).optional(),
+  /** fraction of the training labels held out to choose λ */
+  heldOut: z.number().gt(0).lt(1).default(0.1),
+  maxIter: z.number().int().min(1).default(200),
+  /** also probe a randomly initialised encoder of the same shape */
+  randomInitBaseline: z.boolean().default(true),
+});
+
 export const FinetuneSchema = z.object({
   enabled: z.boolean().default(true),
   epochs: z.number().int().min(1).default(30),
@@ -181,6 +196,7 @@ export const EvaluateSchema = z.object({
    */
   trainSplit: fraction.default(0.3),
   linearProbe: LinearProbeSchema.prefault({}),
+  logisticProbe: LogisticProbeSchema.prefault({}),
   finetune: FinetuneSchema.prefault({}),
   scratch: ScratchSchema.prefault({}),
 });

@@ -17,6 +17,8 @@ export const METHOD_TITLES: Record<EvalRow["method"], string> = {
   "linear-probe-random-init": "linear probe (random init)",
   "fine-tune": "fine-tune (SimCLR)",
   scratch: "supervised from scratch",
+  "logistic-probe": "L-BFGS linear probe, all labels (SimCLR)",
+  "logistic-probe-random-init": "L-BFGS linear probe, all labels (random init)",
 };
 
 export function classDistributionCharts(run: Run, tasks: LabelledTask[]): void {
