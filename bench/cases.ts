@@ -33,6 +33,10 @@ export const SGD_OPTIONS = { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 };
 export interface WorkerResult {
   side: "facelab" | "pytorch";
   case: string;
+  /** the PyTorch / LibTorch version the worker ran on */
+  torch?: string;
+  /** images per iteration (the case's batch unless FACELAB_BENCH_BATCH overrides it) */
+  batch?: number;
   threads: number;
   /** wall-clock seconds per timed iteration */
   times: number[];

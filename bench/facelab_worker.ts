@@ -4,7 +4,9 @@ import { performance } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { resnet18, resnet50 } from "../src/models/resnet.js";
-import { F, getNumThreads, keep, manualSeed, noGrad, randint, randn, tidy } from "../src/torch/index.js";
+import { autocast, GradScaler, type Precision } from "../src/torch/autocast.js";
+import { channelsLast, inMemoryFormat, resolveDevice, synchronize } from "../src/torch/device.js";
+import { buildInfo, F, getNumThreads, keep, manualSeed, noGrad, randint, randn, tidy } from "../src/torch/index.js";
 import { SGD } from "../src/torch/optim/index.js";
 import { CASES, SGD_OPTIONS, type WorkerResult } from "./cases.js";
 
@@ -14,11 +16,22 @@ if (!c) throw new Error(`unknown case '${name}'; expected one of ${CASES.map((k)
 const warmup = Number(warmupArg ?? 2);
 const iters = Number(itersArg ?? 5);
 
+// Variants set by bench/run.ts and scripts/gpu-check.mjs (bench/torch_worker.py reads the same).
+const format = process.env.FACELAB_BENCH_MEMORY_FORMAT === "channels_last" ? "channels_last" : "contiguous";
+const device = resolveDevice(process.env.FACELAB_BENCH_DEVICE ?? "cpu", "FACELAB_BENCH_DEVICE");
+const precision = (process.env.FACELAB_BENCH_PRECISION ?? "fp32") as Precision;
+const size = Number(process.env.FACELAB_BENCH_SIZE ?? c.size);
+const batch = Number(process.env.FACELAB_BENCH_BATCH ?? c.batch);
+const sync = device === "cpu" ? () => {} : () => synchronize(device);
+
 manualSeed(0);
 const model = (c.arch === "resnet18" ? resnet18 : resnet50)({ cifarStem: c.cifarStem, numClasses: c.numClasses });
-const x = keep(randn([c.batch, 3, c.size, c.size]));
-const y = keep(randint(0, c.numClasses, [c.batch]));
+model.to(device);
+if (format === "channels_last") channelsLast(model);
+const x = keep(tidy(() => inMemoryFormat(randn([batch, 3, size, size], { device }), format)));
+const y = keep(randint(0, c.numClasses, [batch], { device }));
 const opt = c.train ? new SGD(model.parameters(), SGD_OPTIONS) : null;
+const scaler = new GradScaler({ enabled: precision === "fp16" });
 if (c.train) model.train();
 else model.eval();
 
@@ -36,13 +49,15 @@ function step(): void {
   if (opt) {
     tidy(() => {
       opt.zeroGrad();
-      const loss = F.crossEntropy(model.call(x), y);
-      loss.backward();
-      opt.step();
+      const logits = autocast(device, precision, () => model.call(x));
+      const loss = F.crossEntropy(logits.float(), y);
+      scaler.scaleLoss(loss).backward();
+      scaler.step(model.parameters(), () => opt.step());
     });
   } else {
-    tidy(() => noGrad(() => model.call(x)));
+    tidy(() => noGrad(() => autocast(device, precision, () => model.call(x))));
   }
+  sync();
   minorGc?.();
 }
 
@@ -61,6 +76,8 @@ for (let i = 0; i < iters; i++) {
 const result: WorkerResult = {
   side: "facelab",
   case: c.name,
+  torch: buildInfo().torchVersion,
+  batch,
   threads: getNumThreads(),
   times,
   cpuTimes,

@@ -5,15 +5,19 @@
 // --gc (facelab side runs a minor V8 GC after each step; see README.md), --no-extras (skip the
 // per-op overhead case — small ops on 2-element tensors, µs per call — the augmentation case —
 // batched SimCLR views vs torchvision per image — and the 1-vs-2-process scaling case).
+// Generations (bench/generations.ts): every case runs against each PyTorch generation found —
+// Debian's 1.13 and torch 2.x from a venv, facelab built on the matching LibTorch — and in both
+// memory formats (contiguous, channels-last). --prepare-torch2 makes the 2.x build and venv;
+// --generations 1.13,2.13 picks; --formats contiguous picks; --quick = 1 round, 1 warm-up, 2 iterations.
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { type AugmentBenchResult, benchAugment } from "./augment.js";
+import { type AugmentBenchResult, augmentLine, benchAugment } from "./augment.js";
 import { CASES, type WorkerResult } from "./cases.js";
+import { findGenerations, type Generation, prepareTorch2 } from "./generations.js";
 import { benchOpOverhead, type OpOverheadRow, opOverheadLine } from "./op_overhead.js";
 import { measureScaling, type ScalingRow, scalingLine } from "./scaling.js";
-
-const PYTHON = "/usr/bin/python3"; // Debian's python3-torch lives here (DESIGN.md)
+import { benchSimclrStep, type SimclrStepResult, simclrStepLine } from "./simclr_step.js";
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,10 +28,25 @@ function flag(name: string, fallback: number): number {
   return v;
 }
 
+function listFlag(name: string): string[] | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : (process.argv[i + 1] ?? "").split(",");
+}
+
 const json = process.argv.includes("--json");
-const rounds = Math.max(1, flag("rounds", 2));
-const warmup = flag("warmup", 2);
-const iters = Math.max(1, flag("iters", 4));
+const quick = process.argv.includes("--quick");
+const rounds = Math.max(1, flag("rounds", quick ? 1 : 2));
+const warmup = flag("warmup", quick ? 1 : 2);
+const iters = Math.max(1, flag("iters", quick ? 2 : 4));
+if (process.argv.includes("--prepare-torch2")) prepareTorch2();
+const found = findGenerations();
+const wantedGenerations = listFlag("generations");
+const generations = found.ready.filter((g) => !wantedGenerations || wantedGenerations.includes(g.label));
+if (generations.length === 0) throw new Error(`no PyTorch generation to compare with: ${found.skipped.join("; ")}`);
+for (const why of found.skipped) process.stderr.write(`bench: skipped ${why}\n`);
+const formats = (listFlag("formats") ?? ["contiguous", "channels_last"]).filter(
+  (f) => f === "contiguous" || f === "channels_last",
+);
 const threads = flag("threads", Number(process.env.FACELAB_THREADS) || availableParallelism());
 const ci = process.argv.indexOf("--cases");
 const wanted = ci >= 0 ? (process.argv[ci + 1] ?? "").split(",") : CASES.map((c) => c.name);
@@ -43,12 +62,17 @@ const env = {
 };
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-function runWorker(side: "facelab" | "pytorch", name: string): WorkerResult {
+function runWorker(side: "facelab" | "pytorch", name: string, gen: Generation, format: string): WorkerResult {
   const args =
     side === "facelab"
       ? [process.execPath, ["--import", "tsx", here("./facelab_worker.ts"), name, String(warmup), String(iters)]]
-      : [PYTHON, [here("./torch_worker.py"), name, String(warmup), String(iters), String(threads)]];
-  const res = spawnSync(args[0] as string, args[1] as string[], { env, encoding: "utf8", maxBuffer: 1 << 24 });
+      : [gen.python, [here("./torch_worker.py"), name, String(warmup), String(iters), String(threads)]];
+  const genEnv = {
+    ...env,
+    FACELAB_BENCH_MEMORY_FORMAT: format,
+    ...(gen.native ? { FACELAB_NATIVE: gen.native } : {}),
+  };
+  const res = spawnSync(args[0] as string, args[1] as string[], { env: genEnv, encoding: "utf8", maxBuffer: 1 << 24 });
   if (res.status !== 0) throw new Error(`${side} worker for ${name} failed (exit ${res.status}):\n${res.stderr}`);
   const last = res.stdout.trim().split("\n").at(-1) ?? "";
   return JSON.parse(last) as WorkerResult;
@@ -74,10 +98,15 @@ interface Entry {
   rssRatio: number;
   batch: number;
   threads: number;
+  /** PyTorch generation (facelab built on the same LibTorch) and memory format */
+  torch: string;
+  memoryFormat: string;
 }
 const out: Record<string, Entry> = {};
 
-for (const c of cases) {
+const variants = generations.flatMap((gen) => cases.flatMap((c) => formats.map((format) => ({ c, gen, format }))));
+for (const { c, gen, format } of variants) {
+  const key = `${c.name}${format === "channels_last" ? "+cl" : ""}@${gen.label}`;
   const times = { facelab: [] as number[], pytorch: [] as number[] };
   const cpu = { facelab: [] as number[], pytorch: [] as number[] };
   const rss = { facelab: 0, pytorch: 0 };
@@ -85,14 +114,14 @@ for (const c of cases) {
   for (let r = 0; r < rounds; r++) {
     const order: ("facelab" | "pytorch")[] = r % 2 === 0 ? ["facelab", "pytorch"] : ["pytorch", "facelab"];
     for (const side of order) {
-      const res = runWorker(side, c.name);
+      const res = runWorker(side, c.name, gen, format);
       times[side].push(...res.times);
       cpu[side].push(...res.cpuTimes);
       rss[side] = Math.max(rss[side], res.peakRssMiB);
       faults[side] += res.minorFaultsPerIter / rounds;
       if (!json)
         process.stderr.write(
-          `  ${c.name} round ${r + 1}/${rounds} ${side}: ${(c.batch / median(res.times)).toFixed(1)} img/s\n`,
+          `  ${key} round ${r + 1}/${rounds} ${side}: ${(c.batch / median(res.times)).toFixed(1)} img/s\n`,
         );
     }
   }
@@ -100,7 +129,7 @@ for (const c of cases) {
   const p = c.batch / median(times.pytorch);
   const fc = c.batch / median(cpu.facelab);
   const pc = c.batch / median(cpu.pytorch);
-  out[c.name] = {
+  out[key] = {
     facelab: round(f),
     pytorch: round(p),
     ratio: round(f / p, 3),
@@ -111,6 +140,8 @@ for (const c of cases) {
     rssRatio: round(rss.facelab / rss.pytorch, 3),
     batch: c.batch,
     threads,
+    torch: gen.label,
+    memoryFormat: format,
   };
 }
 
@@ -119,10 +150,16 @@ function round(v: number, digits = 1): number {
   return Math.round(v * k) / k;
 }
 
-const extras: { augment?: AugmentBenchResult[]; scaling?: ScalingRow[]; opOverhead?: OpOverheadRow[] } = {};
+const extras: {
+  augment?: AugmentBenchResult[];
+  simclrStep?: SimclrStepResult;
+  scaling?: ScalingRow[];
+  opOverhead?: OpOverheadRow[];
+} = {};
 if (!process.argv.includes("--no-extras") && ci < 0) {
   extras.opOverhead = benchOpOverhead();
-  extras.augment = [32, 96].map((size) => benchAugment({ size, batch: size > 48 ? 128 : 256, threads }));
+  extras.augment = [32, 96].map((size) => benchAugment({ size, threads, batches: quick ? 3 : 8 }));
+  extras.simclrStep = await benchSimclrStep({ threads, steps: quick ? 2 : 6 });
   extras.scaling = await measureScaling({ nprocs: [2], threads });
 }
 
@@ -157,15 +194,13 @@ if (json) {
       r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join("  "),
     );
   console.log(
-    `threads ${threads}, ${rounds} rounds × ${iters} timed iterations after ${warmup} warm-up, alternating sides`,
+    `threads ${threads}, ${rounds} rounds × ${iters} timed iterations after ${warmup} warm-up, alternating sides` +
+      `; case+cl = channels-last on both sides, @X.Y = PyTorch X.Y vs facelab on LibTorch X.Y`,
   );
   console.log("CPU-time ratio = (images per CPU-second) facelab / PyTorch; steadier than wall time on a busy machine");
   console.log("targets: training ratio ≥ 0.95, facelab peak RSS ≤ 1.25 × PyTorch's");
-  for (const a of extras.augment ?? [])
-    console.log(
-      `augment simclr ${a.size}px batch ${a.batch}: facelab ${a.facelab.toFixed(0)} img/s, torchvision per-image ` +
-        `${a.torchvision.toFixed(0)} img/s, ratio ${a.ratio.toFixed(2)}`,
-    );
+  for (const a of extras.augment ?? []) console.log(augmentLine(a));
+  if (extras.simclrStep) console.log(simclrStepLine(extras.simclrStep));
   for (const r of extras.scaling ?? []) console.log(scalingLine(r));
   for (const r of extras.opOverhead ?? []) console.log(opOverheadLine(r));
 }
