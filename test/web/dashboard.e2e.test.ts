@@ -7,13 +7,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { Run } from "../../src/runs/run.js";
-import { startDashboard } from "../../web/server.js";
 import { makeStudy } from "../report/fixture.js";
+import { dashboard, launchChromium, skipWithoutChromium } from "./chromium.js";
 
-const CHROMIUM = process.env.FACELAB_CHROMIUM ?? "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set FACELAB_CHROMIUM)`;
+const skip = skipWithoutChromium;
 // Screenshots stay after the test for a person to look at.
 const shots = process.env.FACELAB_SCREENSHOTS ?? join(tmpdir(), "facelab-dashboard-screenshots");
 
@@ -36,27 +33,10 @@ before(async () => {
     clock: () => Date.UTC(2026, 0, 2),
   });
   for (let s = 0; s < 5; s++) live.log("train/loss", 2 - 0.2 * s, { step: s, epoch: 0 });
-  const d = await startDashboard({ root, port: 0, pollMs: 100 });
+  const d = await dashboard(root);
   url = d.url;
-  stopServer = () => {
-    d.server.closeAllConnections();
-    d.server.close();
-  };
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  stopServer = d.stop;
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.on("console", (m) => {
@@ -96,7 +76,7 @@ test("a running job's curves update live when metrics.jsonl grows", { skip }, as
   live.log("val/acc", 0.75, { step: 40, epoch: 1 });
   await page.waitForSelector('#chart-loss[data-points="6"]', { timeout: 10_000 });
   await page.waitForSelector('#chart-accuracy[data-points="1"]', { timeout: 10_000 });
-  assert.equal(await page.textContent('#latest tr[data-tag="train/loss"] td:last-child'), "0.2500");
+  assert.equal(await page.textContent('#latest tr[data-tag="train/loss"] td:last-child'), "0.25");
   assert.notEqual(await page.getAttribute("#chart-loss svg .mark-line path", "d"), before, "the line was redrawn");
   live.finish({ accuracy: 0.75 });
   await page.waitForFunction(() => document.querySelector("#state .state")?.textContent === "finished", null, {
@@ -116,7 +96,10 @@ test("comparing runs overlays their curves", { skip }, async () => {
   const legend = await page.$$eval("#chart-loss svg .role-legend text", (ts) => ts.map((t) => t.textContent));
   for (const s of ["live: train/loss", "simclr-finetune: pretrain/loss", "simclr-finetune: finetune/loss"])
     assert.ok(legend.includes(s), legend.join("|"));
-  assert.match((await page.textContent("#summaries")) ?? "", /test\.accuracy/);
+  // Summaries side by side as tables with words for keys (no dotted key paths).
+  const summaries = (await page.textContent("#summaries")) ?? "";
+  assert.match(summaries, /accuracy/);
+  assert.ok(!summaries.includes("test.accuracy"), summaries);
   await page.screenshot({ path: join(shots, "compare.png"), fullPage: true });
 });
 

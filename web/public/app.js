@@ -166,7 +166,8 @@ function progressTracker(el, info) {
   return {
     add(records) {
       for (const r of records) {
-        if (Number.isFinite(r.epoch)) epoch = Math.max(epoch, r.epoch);
+        // Evaluation phases (eval/… tags) count their own fine-tuning epochs; progress follows training.
+        if (Number.isFinite(r.epoch) && !r.tag.startsWith("eval/")) epoch = Math.max(epoch, r.epoch);
         if (Number.isFinite(r.time)) last = Math.max(last ?? r.time, r.time);
       }
       render();
@@ -252,13 +253,14 @@ async function showRun(id) {
 async function showCompare(ids) {
   const infos = await Promise.all(ids.map((id) => getJson(`/api/run/${api(id)}`)));
   app.innerHTML = `<h1>Compare ${infos.length} runs</h1><div class="toolbar"><a href="#/">all runs</a></div>
-    <div class="charts"><div class="chart" id="chart-loss"></div><div class="chart" id="chart-accuracy"></div></div>
-    <h2>Headline tables side by side</h2><div id="summaries" class="side-by-side">${infos
+    <div id="summaries" class="side-by-side">${infos
       .map(
         (i) =>
           `<div class="column" data-run="${esc(i.id)}"><h3>${esc(i.name)} ${badge(i)}</h3>${i.findings ?? "<p>No results yet.</p>"}</div>`,
       )
-      .join("")}</div>`;
+      .join("")}</div>
+    <h2>Curves overlaid</h2>
+    <div class="charts"><div class="chart" id="chart-loss"></div><div class="chart" id="chart-accuracy"></div></div>`;
   const charts = {
     loss: await liveChart(app.querySelector("#chart-loss"), "loss"),
     accuracy: await liveChart(app.querySelector("#chart-accuracy"), "accuracy"),
