@@ -13,15 +13,18 @@ const isNumeric = (t: PageTable, col: number) =>
 
 const mdCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
+/** A Markdown table with padded, aligned columns (as Prettier writes them, so formatters leave it be). */
 function mdTable(t: PageTable): string {
   const cols = t.columns.map((c, i) => ({ text: mdCell(header(c)), right: isNumeric(t, i) }));
-  const lines = [
-    `**${mdCell(t.title)}**`,
-    "",
-    `| ${cols.map((c) => c.text).join(" | ")} |`,
-    `| ${cols.map((c) => (c.right ? "---:" : "---")).join(" | ")} |`,
-    ...t.rows.map((r) => `| ${t.columns.map((_, i) => mdCell(cellText(r[i] ?? null).text)).join(" | ")} |`),
-  ];
+  const rows = t.rows.map((r) => t.columns.map((_, i) => mdCell(cellText(r[i] ?? null).text)));
+  const width = cols.map((c, i) => Math.max(3, [...c.text].length, ...rows.map((r) => [...(r[i] as string)].length)));
+  const pad = (s: string, i: number) => {
+    const fill = " ".repeat(width[i]! - [...s].length);
+    return cols[i]!.right ? fill + s : s + fill;
+  };
+  const line = (cells: string[]) => `| ${cells.map(pad).join(" | ")} |`;
+  const rule = `| ${cols.map((c, i) => (c.right ? `${"-".repeat(width[i]! - 1)}:` : "-".repeat(width[i]!))).join(" | ")} |`;
+  const lines = [`**${mdCell(t.title)}**`, "", line(cols.map((c) => c.text)), rule, ...rows.map(line)];
   for (const n of t.notes ?? []) lines.push("", `_${mdCell(n)}_`);
   return lines.join("\n");
 }

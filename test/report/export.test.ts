@@ -64,3 +64,47 @@ test("facelab report --format md|tex writes report.md / report.tex; without find
   assert.equal(readFileSync(join(root, "paper", "report.tex"), "utf8"), golden("findings.tex"));
   assert.match(logs.join("\n"), /report: .*paper\/report\.tex/);
 });
+
+test("the HTML page leads with findings and headline, then figures, claims, protocol, and the config last", async () => {
+  const { writeReport } = await import("../../src/report/index.js");
+  const dir = join(root, "page-run");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "status.json"), JSON.stringify({ kind: "run", name: "page-run", state: "finished" }));
+  writeFileSync(join(dir, "config.yaml"), "seed: 0\n");
+  writeFileSync(
+    join(dir, "report.json"),
+    JSON.stringify([
+      { kind: "lines", id: "gap-accuracy", title: "Lead chart", data: [{ x: 0, y: 1, series: "s" }] },
+      { kind: "lines", title: "Other chart", data: [{ x: 0, y: 1, series: "s" }] },
+    ]),
+  );
+  writeFileSync(join(dir, "findings.json"), JSON.stringify({ ...FIXED_PAGE, leadCharts: [["gap-accuracy"]] }));
+  const html = readFileSync((await writeReport(dir, { png: false })).html, "utf8");
+  const at = (s: string) => {
+    const i = html.indexOf(s);
+    assert.ok(i >= 0, `missing ${s}`);
+    return i;
+  };
+  const order = [
+    '<section id="findings"',
+    "<li>Primary: for softmax",
+    '<table class="headline">',
+    'class="warnings"',
+    '<svg role="img" aria-label="Lead chart"',
+    '<table class="frame">',
+    "Figures and tables",
+    "Not exported: a detail table",
+    'aria-label="Other chart"',
+    '<table id="claims-table" class="sortable">',
+    '<section id="protocol">',
+    '<details class="config"><summary>Config (YAML)</summary><pre>seed: 0',
+  ].map(at);
+  assert.deepEqual(
+    order,
+    [...order].sort((a, b) => a - b),
+    "sections in reading order",
+  );
+  assert.ok(html.includes('<td class="num" data-v="0.041">+4.1 [2.2, 6.0]</td>'), "formatted cell with CI");
+  assert.ok(html.includes('<tr data-family="primary">'), "claims carry their family for the filter");
+  assert.ok(!html.includes('{"'), "no JSON text in the page");
+});
