@@ -1,6 +1,7 @@
 // Where training runs: the `device` setting checked against this build and machine before a run
 // starts, host→device copies from pinned memory, channels-last modules and inputs, and the
 // process-wide deterministic / cuDNN-benchmark flags.
+import { checkPrecision, type Precision } from "./autocast.js";
 import { noGrad } from "./autograd.js";
 import { callOp } from "./dispatch.js";
 import { TorchError } from "./errors.js";
@@ -98,4 +99,39 @@ export function setBackendFlags(flags: BackendFlags): Required<BackendFlags> {
 export function synchronize(device: Device = "cuda"): void {
   const index = device === "cuda" ? -1 : Number(device.split(":")[1]);
   (native.cudaSynchronize as (i: number) => void)(index);
+}
+
+/** A run's compute settings as written in its config (simclr run, train, bias-study). */
+export interface ComputeSettings {
+  device?: string;
+  precision?: string;
+  memoryFormat?: string;
+  deterministic?: boolean;
+  cudnnBenchmark?: boolean;
+}
+
+export interface Compute {
+  device: Device;
+  precision: Precision;
+  memoryFormat: MemoryFormat;
+  deterministic: boolean;
+  cudnnBenchmark: boolean;
+}
+
+/**
+ * Checks a run's compute settings against this build and machine — call it before the run creates
+ * anything, so `device: cuda` without CUDA leaves no run directory — and sets the process-wide
+ * deterministic / cuDNN-benchmark flags. Errors name the setting (`prefix` + key).
+ */
+export function setupCompute(s: ComputeSettings, prefix = ""): Compute {
+  const device = resolveDevice(s.device ?? "cpu", `${prefix}device`);
+  const precision = checkPrecision(s.precision ?? "fp32", device, `${prefix}precision`);
+  const memoryFormat = (s.memoryFormat ?? "contiguous") as MemoryFormat;
+  if (!MEMORY_FORMATS.includes(memoryFormat))
+    throw new TorchError(
+      `${prefix}memoryFormat must be one of ${MEMORY_FORMATS.join(", ")}; got ${JSON.stringify(s.memoryFormat)}`,
+      "ValueError",
+    );
+  const flags = setBackendFlags({ deterministic: s.deterministic ?? false, cudnnBenchmark: s.cudnnBenchmark ?? false });
+  return { device, precision, memoryFormat, ...flags };
 }

@@ -2,7 +2,14 @@
 // contiguous ones, backend flags, and the CUDA-only paths (skipped, with the reason, without CUDA).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { channelsLast, inMemoryFormat, resolveDevice, setBackendFlags, toDevice } from "../../src/torch/device.js";
+import {
+  channelsLast,
+  inMemoryFormat,
+  resolveDevice,
+  setBackendFlags,
+  setupCompute,
+  toDevice,
+} from "../../src/torch/device.js";
 import { buildInfo, cudaUnavailableReason, manualSeed, nn, randn, type Tensor, tidy } from "../../src/torch/index.js";
 import { leakCheckEachTest } from "./helpers.js";
 
@@ -112,4 +119,29 @@ test("host→CPU toDevice is an alias", () => {
     const x = randn([2, 2]);
     assert.equal(maxAbs(toDevice(x, "cpu"), x), 0);
   });
+});
+
+test("setupCompute checks every compute setting, naming it, and sets the flags", () => {
+  const before = setBackendFlags({});
+  try {
+    assert.deepEqual(
+      setupCompute({ precision: "bf16", memoryFormat: "channels_last", deterministic: true }, "train."),
+      {
+        device: "cpu",
+        precision: "bf16",
+        memoryFormat: "channels_last",
+        deterministic: true,
+        cudnnBenchmark: false,
+      },
+    );
+    assert.throws(() => setupCompute({ precision: "fp16" }, "train."), /train\.precision: fp16 needs a CUDA device/);
+    assert.throws(
+      () => setupCompute({ memoryFormat: "nhwc" }),
+      /memoryFormat must be one of contiguous, channels_last; got "nhwc"/,
+    );
+    if (noCuda)
+      assert.throws(() => setupCompute({ device: "cuda" }, "pretrain."), /pretrain\.device: cuda was requested/);
+  } finally {
+    setBackendFlags(before);
+  }
 });
