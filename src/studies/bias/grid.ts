@@ -128,8 +128,9 @@ export function writeOutputs(
     focus: focusGroup(cfg),
     ciLevel: cfg.eval.ciLevel,
     bootstrap: cfg.eval.bootstrap,
-    primary: cfg.analysis.primary,
-    alpha: cfg.analysis.alpha,
+    // (optional chaining: a config parsed before the analysis key existed has none; defaults apply)
+    primary: cfg.analysis?.primary,
+    alpha: cfg.analysis?.alpha,
     minGroupSamples: cfg.eval.minGroupSamples,
     groups: cfg.data.groups,
   });
