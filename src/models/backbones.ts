@@ -12,6 +12,8 @@ export interface BackboneOptions {
   width?: number;
   /** ResNet: 3×3 stride-1 stem without max-pool, for small images (CIFAR-sized, 32×32). */
   cifarStem?: boolean;
+  /** ResNet: residual blocks per stage instead of the architecture's ([1,1,1,1]: issue #15's CPU net). */
+  layers?: readonly [number, number, number, number];
 }
 
 export interface Backbone extends nn.AnyModule {
@@ -62,6 +64,7 @@ const resnetBackbone =
       cifarStem: o.cifarStem ?? true,
       inChannels: o.inChannels ?? 3,
       widthMultiplier: (o.width ?? 64) / 64,
+      layers: o.layers,
     });
 
 /** Backbones by the name configs use. */

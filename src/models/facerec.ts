@@ -11,6 +11,10 @@ export const faceRecModelSchema = z
     backbone: z.string().default("resnet18"),
     cifarStem: z.boolean().default(true),
     width: z.number().int().min(1).default(64),
+    /** ResNet blocks per stage, replacing the backbone's own (e.g. [1, 1, 1, 1]) */
+    layers: z
+      .tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)])
+      .optional(),
     embeddingDim: z.number().int().min(2).default(512),
   })
   .prefault({});
