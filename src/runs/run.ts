@@ -105,8 +105,17 @@ export class Run {
   }
 
   static async create(opts: RunOptions): Promise<Run> {
+    const char = opts.name.match(/[^\w.-]/)?.[0];
+    const bad =
+      char !== undefined
+        ? `contains ${JSON.stringify(char)}`
+        : opts.name === ""
+          ? "is empty"
+          : "starts with '.' (a hidden folder the dashboard would not list)";
     if (!/^[\w.-]+$/.test(opts.name) || opts.name.startsWith(".")) {
-      throw new Error(`run name "${opts.name}" may only contain letters, digits, ".", "_" and "-"`);
+      throw new Error(
+        `run name "${opts.name}" ${bad}; it names a folder under ${opts.root}, so it may only contain letters, digits, ".", "_" and "-" and may not start with "."`,
+      );
     }
     const clock = opts.clock ?? Date.now;
     const base = (opts.naming ?? "timestamp") === "timestamp" ? `${opts.name}-${stamp(clock())}` : opts.name;
