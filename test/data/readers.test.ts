@@ -210,3 +210,31 @@ test("image folder: one class per sub-folder; FFHQ: unlabeled PNGs in nested fol
   const small = await readFfhq(ff, { side: 8, cacheDir });
   assert.throws(() => new UnionImageSet("bad", [set, small]), /prepare both at the same side/);
 });
+
+test("CelebA lenient: an image with several bad lines is one counted skip; strict names file and line", async () => {
+  const dir = await celebaFolder();
+  // 000002.jpg: partition out of range AND an attribute row with a bad value AND a conflicting duplicate id.
+  writeFileSync(
+    join(dir, "list_eval_partition.txt"),
+    "000001.jpg 0\n000002.jpg 5\n000003.jpg 2\n000004.jpg 1\n000006.jpg 0\n",
+  );
+  writeFileSync(
+    join(dir, "Anno", "list_attr_celeba.txt"),
+    "4\nMale Young\n000001.jpg 1 -1\n000002.jpg 1 0\n000003.jpg -1 1\n000006.jpg 1 1\n",
+  );
+  writeFileSync(
+    join(dir, "Anno", "identity_CelebA.txt"),
+    "000001.jpg 7\n000002.jpg 7\n000003.jpg 9\n000004.jpg 9\n000006.jpg 11\n000002.jpg 8\n",
+  );
+  assert.throws(() => listCeleba(dir), /identity_CelebA\.txt:6: 000002\.jpg listed again with 8; line 2 says 7/);
+  const { entries, skipped } = listCeleba(dir, { strict: false });
+  assert.deepEqual(
+    entries.map((e) => e.path.slice(-10)),
+    ["000001.jpg", "000003.jpg"],
+  );
+  const for2 = skipped.filter((s) => s.source.endsWith("000002.jpg"));
+  assert.equal(for2.length, 1, JSON.stringify(skipped));
+  assert.match(for2[0]?.reason ?? "", /identity_CelebA\.txt:6/);
+  // 000002 (bad lines), 000004 (no attributes), 000005 (not listed), 000006 (missing on disk)
+  assert.equal(skipped.length, 4);
+});
