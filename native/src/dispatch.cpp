@@ -54,7 +54,7 @@ static c10::IValue toList(Napi::Env env, const Napi::Value& v, const c10::ListTy
   auto elem = lt->getElementType();
   // A single number is accepted where PyTorch accepts int[N] given as one int (e.g. kernel_size=3).
   if (!v.IsArray()) {
-    if (v.IsNumber() && elem->kind() == c10::TypeKind::IntType)
+    if (v.IsNumber() && (elem->kind() == c10::TypeKind::IntType || elem->kind() == c10::TypeKind::SymIntType))
       return c10::IValue(c10::List<int64_t>({toInt(env, v, argName)}));
     throwTorchError(env, "TypeError", "argument '" + argName + "' expects a list (" + lt->str() + ")");
   }
