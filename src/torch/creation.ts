@@ -1,7 +1,7 @@
 // Tensor factories: from JS data, constants, ranges and random draws.
-import { callOp } from "./dispatch.js";
 import { type AnyTypedArray, type DType, dtypeCode, dtypeOfTypedArray, typedArrayCtor } from "./dtype.js";
 import { guarded, TorchError } from "./errors.js";
+import * as aten from "./generated/aten.js";
 import { native } from "./native.js";
 import { type Device, type NestedArray, Tensor } from "./tensor.js";
 
@@ -77,7 +77,7 @@ export function fromTypedArray(data: AnyTypedArray, shape: number[], opts: Tenso
   return finish(new Tensor(guarded(() => native.fromBuffer(data, shape, dtypeCode(dtype)), "fromTypedArray")), opts);
 }
 
-const code = (o: TensorOptions) => dtypeCode(o.dtype ?? "float32");
+const dt = (o: TensorOptions): DType => o.dtype ?? "float32";
 
 /** Sizes must be non-negative integers; LibTorch would silently truncate 2.5 to 2. */
 function checkShape(op: string, shape: number[]): number[] {
@@ -90,22 +90,22 @@ function checkShape(op: string, shape: number[]): number[] {
 }
 
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("zeros", checkShape("zeros", shape), code(opts), null, opts.device ?? null), {
+  return finish(aten.zeros(checkShape("zeros", shape), dt(opts), opts.device ?? null), {
     requiresGrad: opts.requiresGrad,
   });
 }
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("ones", checkShape("ones", shape), code(opts), null, opts.device ?? null), {
+  return finish(aten.ones(checkShape("ones", shape), dt(opts), opts.device ?? null), {
     requiresGrad: opts.requiresGrad,
   });
 }
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
-  return finish(callOp("full", checkShape("full", shape), value, code(opts), null, opts.device ?? null), {
+  return finish(aten.full(checkShape("full", shape), value, dt(opts), opts.device ?? null), {
     requiresGrad: opts.requiresGrad,
   });
 }
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("empty.memory_format", checkShape("empty", shape), code(opts), null, opts.device ?? null), {
+  return finish(aten.emptyMemoryFormat(checkShape("empty", shape), dt(opts), opts.device ?? null), {
     requiresGrad: opts.requiresGrad,
   });
 }
@@ -123,52 +123,44 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   const [s, e] = end === undefined ? [0, start] : [start, end];
   const integral = Number.isInteger(s) && Number.isInteger(e) && Number.isInteger(step);
   const dtype = opts.dtype ?? (integral ? "int64" : "float32");
-  return finish(callOp("arange.start_step", s, e, step, dtypeCode(dtype), null, opts.device ?? null), {
+  return finish(aten.arangeStartStep(s, e, step, dtype, opts.device ?? null), {
     requiresGrad: opts.requiresGrad,
   });
 }
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  return finish(callOp("linspace", start, end, steps, code(opts), null, opts.device ?? null), {
+  return finish(aten.linspace(start, end, steps, dt(opts), opts.device ?? null), {
     requiresGrad: opts.requiresGrad,
   });
 }
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
-  return finish(callOp("eye", n, code(opts), null, opts.device ?? null), { requiresGrad: opts.requiresGrad });
+  return finish(aten.eye(n, dt(opts), opts.device ?? null), { requiresGrad: opts.requiresGrad });
 }
 /** Standard normal samples (seeded by manualSeed). */
 export function randn(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("randn", checkShape("randn", shape), code(opts), null, opts.device ?? null), {
+  return finish(aten.randn(checkShape("randn", shape), dt(opts), opts.device ?? null), {
     requiresGrad: opts.requiresGrad,
   });
 }
 /** Uniform samples in [0, 1). */
 export function rand(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(callOp("rand", checkShape("rand", shape), code(opts), null, opts.device ?? null), {
+  return finish(aten.rand(checkShape("rand", shape), dt(opts), opts.device ?? null), {
     requiresGrad: opts.requiresGrad,
   });
 }
 /** Integers uniform in [low, high). */
 export function randint(low: number, high: number, shape: number[], opts: TensorOptions = {}): Tensor {
   if (!(high > low)) throw new TorchError(`randint needs high > low, got low=${low} high=${high}`, "ValueError");
-  return callOp(
-    "randint.low",
-    low,
-    high,
-    checkShape("randint", shape),
-    dtypeCode(opts.dtype ?? "int64"),
-    null,
-    opts.device ?? null,
-  );
+  return aten.randintLow(low, high, checkShape("randint", shape), opts.dtype ?? "int64", opts.device ?? null);
 }
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts: TensorOptions = {}): Tensor {
-  return callOp("randperm", n, dtypeCode(opts.dtype ?? "int64"), null, opts.device ?? null);
+  return aten.randperm(n, opts.dtype ?? "int64", opts.device ?? null);
 }
 /** Draws from Bernoulli(p) elementwise, p a tensor of probabilities. */
 export function bernoulli(p: Tensor): Tensor {
-  return callOp("bernoulli", p, null);
+  return aten.bernoulli(p);
 }
 /** Draws num samples per row from the categorical distributions in the rows of probs. */
 export function multinomial(probs: Tensor, num: number, replacement = false): Tensor {
-  return callOp("multinomial", probs, num, replacement, null);
+  return aten.multinomial(probs, num, replacement);
 }

@@ -6,6 +6,8 @@ export { callOp, schemaOf } from "./dispatch.js";
 export * as distributed from "./distributed/index.js";
 export * from "./dtype.js";
 export { TorchError } from "./errors.js";
+/** One typed function per listed aten overload (generated; see scripts/gen-ops/lists.ts). */
+export * as aten from "./generated/aten.js";
 export * as F from "./nn/functional.js";
 export * as nn from "./nn/index.js";
 export * from "./ops.js";

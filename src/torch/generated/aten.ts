@@ -60,6 +60,11 @@ export function addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, value?:
   return callOp<Tensor>("addcdiv_", self, tensor1, tensor2, value);
 }
 
+/** aten::addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor */
+export function addcmul(self: Tensor, tensor1: Tensor, tensor2: Tensor, value?: number): Tensor {
+  return callOp<Tensor>("addcmul", self, tensor1, tensor2, value);
+}
+
 /** aten::addcmul_(Tensor(a!) self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor(a!) */
 export function addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, value?: number): Tensor {
   return callOp<Tensor>("addcmul_", self, tensor1, tensor2, value);
@@ -760,6 +765,11 @@ export function permute(self: Tensor, dims: number[]): Tensor {
   return callOp<Tensor>("permute", self, dims);
 }
 
+/** aten::pin_memory(Tensor(a) self, Device? device=None) -> Tensor(a) */
+export function pinMemory(self: Tensor, device?: Device | null): Tensor {
+  return callOp<Tensor>("pin_memory", self, device);
+}
+
 /** aten::pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor */
 export function powTensorScalar(self: Tensor, exponent: number): Tensor {
   return callOp<Tensor>("pow.Tensor_Scalar", self, exponent);
@@ -788,6 +798,17 @@ export function prodDimInt(self: Tensor, dim: number, keepdim?: boolean, dtype?:
 /** aten::rand(int[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor */
 export function rand(size: number[], dtype?: DType | null, device?: Device | null): Tensor {
   return callOp<Tensor>("rand", size, st(dtype), undefined, device);
+}
+
+/** aten::randint.low(int low, int high, int[] size, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor */
+export function randintLow(
+  low: number,
+  high: number,
+  size: number[],
+  dtype?: DType | null,
+  device?: Device | null,
+): Tensor {
+  return callOp<Tensor>("randint.low", low, high, size, st(dtype), undefined, device);
 }
 
 /** aten::randn(int[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor */

@@ -1,8 +1,8 @@
 // Parameter-free layers and PReLU: thin modules over nn/functional.ts.
 
 import { empty } from "../creation.js";
-import { callOp } from "../dispatch.js";
 import { TorchError } from "../errors.js";
+import * as aten from "../generated/aten.js";
 import type { Tensor } from "../tensor.js";
 import type { FactoryOptions } from "./conv.js";
 import * as F from "./functional.js";
@@ -20,7 +20,7 @@ export class ReLU extends Module {
     super();
   }
   forward(x: Tensor): Tensor {
-    return this.inplace ? callOp("relu_", x) : F.relu(x);
+    return this.inplace ? aten.relu_(x) : F.relu(x);
   }
   override extraRepr(): string {
     return this.inplace ? "inplace=True" : "";

@@ -3,10 +3,10 @@
 // Accessors (parameters(), namedBuffers(), …) return the module's own tensors, not copies, as in
 // PyTorch: do not dispose them. stateDict() returns fresh detached handles the caller owns.
 import { noGrad } from "../autograd.js";
-import { callOp } from "../dispatch.js";
 import type { DType } from "../dtype.js";
 import { isFloating } from "../dtype.js";
 import { TorchError } from "../errors.js";
+import * as aten from "../generated/aten.js";
 import { keep } from "../scope.js";
 import type { Device, Tensor } from "../tensor.js";
 
@@ -284,7 +284,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> impl
       const convert = (t: Tensor) => {
         const dtype = o.dtype !== undefined && isFloating(t.dtype) ? o.dtype : undefined;
         const moved = t.to({ dtype, device: o.device });
-        callOp("set_data", t, moved);
+        aten.setData(t, moved);
         moved.dispose();
         const g = t.grad;
         if (g !== null) {

@@ -1,8 +1,8 @@
 // AdamW (Loshchilov & Hutter, decoupled weight decay) with torch.optim.AdamW's semantics:
 //   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
 //   p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + eps)   (amsgrad uses the running max of v).
-import { callOp } from "../dispatch.js";
 import { TorchError } from "../errors.js";
+import * as aten from "../generated/aten.js";
 import type { Tensor } from "../tensor.js";
 import { checkNumber, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
@@ -43,9 +43,9 @@ export class AdamW extends Optimizer<AdamWOptions> {
     const [b1, b2] = g.betas;
     if (st.step === undefined) {
       st.step = 0;
-      this.keepState(st, "exp_avg", callOp("zeros_like", p));
-      this.keepState(st, "exp_avg_sq", callOp("zeros_like", p));
-      if (g.amsgrad) this.keepState(st, "max_exp_avg_sq", callOp("zeros_like", p));
+      this.keepState(st, "exp_avg", aten.zerosLike(p));
+      this.keepState(st, "exp_avg_sq", aten.zerosLike(p));
+      if (g.amsgrad) this.keepState(st, "max_exp_avg_sq", aten.zerosLike(p));
     }
     const step = (st.step as number) + 1;
     st.step = step;

@@ -7,8 +7,8 @@
 //   v ← m·v + g;  u ← v (Nesterov: m·v + g);  r ← eeta·‖w‖/‖u‖;  w ← w − lr·r·u.
 // Exclusions: google's build_optimizer excludes 'batch_normalization' and 'bias' from weight decay,
 // and layer adaptation defaults to the same list, so BN and bias get neither (simclr.md §1.1).
-import { callOp } from "../dispatch.js";
 import { TorchError } from "../errors.js";
+import * as aten from "../generated/aten.js";
 import type { Tensor } from "../tensor.js";
 import { checkNumber, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
@@ -88,7 +88,7 @@ export class LARS extends Optimizer<LARSOptions> {
     const f = flags(g, w, name);
     const gr = f.weightDecay && g.weightDecay !== 0 ? grad.add(w, g.weightDecay) : grad;
     let v = st.momentum_buffer as Tensor | undefined;
-    if (v === undefined) v = this.keepState(st, "momentum_buffer", callOp("zeros_like", w));
+    if (v === undefined) v = this.keepState(st, "momentum_buffer", aten.zerosLike(w));
     if (g.classicMomentum) {
       // Scaled gradient lr·r·g, with r as a 0-d tensor so nothing waits on a device sync.
       const scaled = f.layerAdaptation ? gr.mul(trustRatio(w, gr, g.eta)).mul_(g.lr) : gr.mul(g.lr);
@@ -115,5 +115,5 @@ function trustRatio(w: Tensor, u: Tensor, eta: number): Tensor {
   const un = u.norm();
   const ok = wn.gt(0).logicalAnd(un.gt(0));
   // A zero norm makes inf/NaN only in the branch that where() discards.
-  return callOp("where.ScalarOther", ok, wn.mul(eta).div(un), 1);
+  return aten.whereScalarOther(ok, wn.mul(eta).div(un), 1);
 }
