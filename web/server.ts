@@ -20,6 +20,7 @@ import { dirname, extname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { accuracyCurve, lossCurves } from "../src/report/charts/curves.js";
+import { pageFromSummary } from "../src/report/findings/index.js";
 import { findingsHtml, readPage, reportPage } from "../src/report/index.js";
 import { summaryHtml } from "../src/report/summary-html.js";
 import { isRunDir, listRuns, readMetrics, readRun } from "../src/runs/scan.js";
@@ -154,9 +155,10 @@ function liveSpec(kind: string): unknown {
 /** The run's findings as the report renders them (tables and sentences; charts stay in the report). */
 function findingsOf(dir: string, summary: string | undefined): string | null {
   try {
-    const page = readPage(dir);
+    const parsed = summary ? (JSON.parse(summary) as Record<string, unknown>) : undefined;
+    const page = readPage(dir) ?? pageFromSummary(parsed);
     if (page) return findingsHtml(page, () => undefined);
-    return summary ? summaryHtml(JSON.parse(summary) as Record<string, unknown>) : null;
+    return parsed ? summaryHtml(parsed) : null;
   } catch (e) {
     return `<p class="error">${(e as Error).message.replace(/[&<>]/g, " ")}</p>`;
   }

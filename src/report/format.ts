@@ -43,9 +43,12 @@ export function formatValue(v: number | null | undefined, unit: Unit, signed = f
   return (signed || unit === "pp") && v > 0 ? `+${s}` : s;
 }
 
-/** "85.1 [83.2, 87.0]" — the interval's ends without a plus sign. */
-export function formatNum(n: Num): string {
-  const v = formatValue(n.value, n.unit);
+/**
+ * "85.1 [83.2, 87.0]" — the interval's ends without a plus sign. In a sentence the unit follows the
+ * estimate: formatNum(n, "%") → "85.1% [83.2, 87.0]", formatNum(g, " points") → "+5.4 points [2.1, 8.7]".
+ */
+export function formatNum(n: Num, unitText = ""): string {
+  const v = formatValue(n.value, n.unit) + (n.value === null || !Number.isFinite(n.value) ? "" : unitText);
   if (!n.ci?.every(Number.isFinite)) return v;
   const end = (x: number) => formatValue(x, n.unit === "pp" ? "pct" : n.unit);
   return `${v} [${end(n.ci[0])}, ${end(n.ci[1])}]`;

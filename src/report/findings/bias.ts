@@ -90,7 +90,7 @@ function findings(s: BiasSummary, primary: (GapClaim | TrendClaim)[], secondary:
     const found = c.significant ? "found" : "not found";
     if (c.kind === "trend")
       out.push(
-        `Primary, ${c.loss}: ${f}'s ${c.metric} gap changes by ${pts(per10(c.slope))} points per 10 points of its training share ${ciPts([per10(c.ci[0]), per10(c.ci[1])])}, Holm p = ${pText(c.adjusted)} — ${found}.`,
+        `Primary, ${c.loss}: the ${c.metric} gap of ${f} changes by ${pts(per10(c.slope))} points per 10 points of its share of the training identities ${ciPts([per10(c.ci[0]), per10(c.ci[1])])}, Holm p = ${pText(c.adjusted)} — ${found}.`,
       );
     else
       out.push(
@@ -138,7 +138,7 @@ function findings(s: BiasSummary, primary: (GapClaim | TrendClaim)[], secondary:
 function primaryTable(s: BiasSummary, primary: (GapClaim | TrendClaim)[]): PageTable {
   return {
     id: "primary",
-    title: `Primary claims (declared family of ${primary.length}; Holm-adjusted): ${primary.some((c) => c.kind === "trend") ? `change of "${s.focus}"'s gap per 10 points of its training share` : "gaps"}`,
+    title: `Primary claims (declared family of ${primary.length}; Holm-adjusted): ${primary.some((c) => c.kind === "trend") ? `change of the gap of "${s.focus}" per 10 points of its training share` : "gaps"}`,
     role: "headline",
     columns: [
       { label: "loss" },
@@ -233,7 +233,7 @@ function protocol(s: BiasSummary): { term: string; detail: string }[] {
   const primary = s.primary
     .map(
       (p) =>
-        `${p.kind} of "${s.focus}"'s ${p.metric} gap${p.loss ? ` for ${p.loss}` : " per loss"}${p.split ? ` at split ${p.split}` : ""}`,
+        `${p.kind} of the ${p.metric} gap of "${s.focus}"${p.loss ? ` for ${p.loss}` : " per loss"}${p.split ? ` at split ${p.split}` : ""}`,
     )
     .join("; ");
   return [

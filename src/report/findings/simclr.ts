@@ -38,10 +38,15 @@ export interface SimclrSummary {
 }
 
 const pctText = (f: number) => `${+(f * 100).toFixed(f < 0.1 ? 1 : 0)}%`;
+/** Student-t intervals from few repeats can leave a rate's range; they are clipped to it (protocol says so). */
+const clip = (ci: [number, number], lo: number, hi: number): [number, number] => [
+  Math.max(lo, ci[0]),
+  Math.min(hi, ci[1]),
+];
 const acc = (m: MethodSummary | undefined): Num | null =>
-  m ? { value: m.accuracy, unit: "pct", ...(m.ci95 && { ci: m.ci95 }) } : null;
+  m ? { value: m.accuracy, unit: "pct", ...(m.ci95 && { ci: clip(m.ci95, 0, 1) }) } : null;
 const gain = (g: number | undefined, ci: [number, number] | undefined): Num | null =>
-  g === undefined ? null : { value: g, unit: "pp", ...(ci && { ci }) };
+  g === undefined ? null : { value: g, unit: "pp", ...(ci && { ci: clip(ci, -1, 1) }) };
 
 /** Chart ids the SimCLR study gives its lead charts (studies/simclr/report.ts). */
 export const SIMCLR_CHART_IDS = {
@@ -83,9 +88,10 @@ export function simclrPage(s: SimclrSummary): PageInput {
     kind: "simclr",
     findings: findings(s, entries),
     tables: [headline, ...recallTables(s)],
+    // The monitors, then per task its two confusion matrices side by side (SimCLR fine-tune, scratch).
     leadCharts: [
       [SIMCLR_CHART_IDS.monitors],
-      [...new Set(s.results.map((r) => r.task))].flatMap((t) => [
+      ...[...new Set(s.results.map((r) => r.task))].map((t) => [
         SIMCLR_CHART_IDS.confusion(t, "fine-tune"),
         SIMCLR_CHART_IDS.confusion(t, "scratch"),
       ]),
@@ -108,16 +114,16 @@ function findings(s: SimclrSummary, entries: HeadlineEntry[]): string[] {
     const parts: string[] = [];
     if (e["linear-probe"])
       parts.push(
-        `the SimCLR linear probe reaches ${formatNum(acc(e["linear-probe"])!)}%` +
+        `the SimCLR linear probe reaches ${formatNum(acc(e["linear-probe"])!, "%")}` +
           (e.linearProbeGain !== undefined
-            ? `, ${formatNum(gain(e.linearProbeGain, e.linearProbeGainCI95)!)} points over the same probe on a random-init encoder`
+            ? `, ${formatNum(gain(e.linearProbeGain, e.linearProbeGainCI95)!, " points")} over the same probe on a random-init encoder`
             : ""),
       );
     if (e["fine-tune"])
       parts.push(
-        `fine-tuning reaches ${formatNum(acc(e["fine-tune"])!)}%` +
+        `fine-tuning reaches ${formatNum(acc(e["fine-tune"])!, "%")}` +
           (e.fineTuneGain !== undefined
-            ? `, ${formatNum(gain(e.fineTuneGain, e.fineTuneGainCI95)!)} points over training from scratch`
+            ? `, ${formatNum(gain(e.fineTuneGain, e.fineTuneGainCI95)!, " points")} over training from scratch`
             : ""),
       );
     if (parts.length)
@@ -138,7 +144,7 @@ function findings(s: SimclrSummary, entries: HeadlineEntry[]): string[] {
       `Pretraining: ${s.pretrain.epochs} epochs, final NT-Xent loss ${formatNum({ value: s.pretrain.finalLoss, unit: "num" })} ` +
         `(chance ln(2N−1) = ${formatNum({ value: s.pretrain.chanceLoss, unit: "num" })})` +
         (s.pretrain.knnAccuracy !== undefined
-          ? `, kNN accuracy on the encoder's features ${formatNum({ value: s.pretrain.knnAccuracy, unit: "pct" })}%`
+          ? `, kNN accuracy on the encoder's features ${formatNum({ value: s.pretrain.knnAccuracy, unit: "pct" }, "%")}`
           : "") +
         ".",
     );
@@ -192,7 +198,7 @@ function protocol(s: SimclrSummary): { term: string; detail: string }[] {
       term: "intervals",
       detail:
         ev.repeats > 1
-          ? "mean over repeats with a 95% Student-t interval; gains are the mean of paired per-repeat differences (same labelled subset) with their own t-interval"
+          ? "mean over repeats with a 95% Student-t interval (clipped to 0–100%); gains are the mean of paired per-repeat differences (same labelled subset) with their own t-interval"
           : "one repeat: point estimates only",
     },
     {

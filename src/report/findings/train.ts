@@ -26,20 +26,20 @@ export const TRAIN_CHART_IDS = { confusion: "confusion", loss: "training-loss", 
 export function trainPage(s: TrainSummary): PageInput {
   const acc = { value: s.testAccuracy, unit: "pct" as const, ...(s.testAccuracyCI95 && { ci: s.testAccuracyCI95 }) };
   const findings = [
-    `${s.loss} on ${s.dataset}: test accuracy ${formatNum(acc)}%${s.testAccuracyCI95 ? " (95% bootstrap CI over test images)" : ""}` +
+    `${s.loss} on ${s.dataset}: test accuracy ${formatNum(acc, "%")}${s.testAccuracyCI95 ? " (95% bootstrap CI over test images)" : ""}` +
       (s.testImages ? ` on ${s.testImages} test images` : "") +
       (s.epochs ? ` after ${s.epochs} epochs` : "") +
       ".",
   ];
   if (s.expected)
     findings.push(
-      `${s.metExpectation ? "Meets" : "Falls short of"} the recipe's bar of ${formatNum({ value: s.expected.minAccuracy, unit: "pct" })}%${s.expected.source ? ` (${s.expected.source})` : ""}.`,
+      `${s.metExpectation ? "Meets" : "Falls short of"} the recipe's bar of ${formatNum({ value: s.expected.minAccuracy, unit: "pct" }, "%")}${s.expected.source ? ` (${s.expected.source})` : ""}.`,
     );
   const worst = [...(s.perClass ?? [])].sort((a, b) => a.recall - b.recall)[0];
   const best = [...(s.perClass ?? [])].sort((a, b) => b.recall - a.recall)[0];
   if (worst && best && worst !== best)
     findings.push(
-      `Per class, recall ranges from ${formatNum({ value: worst.recall, unit: "pct", ...(worst.ci95 && { ci: worst.ci95 }) })}% (${worst.class}) to ${formatNum({ value: best.recall, unit: "pct", ...(best.ci95 && { ci: best.ci95 }) })}% (${best.class}).`,
+      `Per class, recall ranges from ${formatNum({ value: worst.recall, unit: "pct", ...(worst.ci95 && { ci: worst.ci95 }) }, "%")} (${worst.class}) to ${formatNum({ value: best.recall, unit: "pct", ...(best.ci95 && { ci: best.ci95 }) }, "%")} (${best.class}).`,
     );
   return {
     kind: "train",
