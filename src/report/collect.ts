@@ -65,7 +65,9 @@ export function metricCharts(records: MetricRecord[]): Item[] {
     );
     items.push({ type: "chart", id: "accuracy", title: "Validation accuracy", spec });
   }
-  for (const tag of tags.filter((t) => !isLoss(t) && !isAcc(t))) {
+  // eval/… tags are evaluation phases (fine-tuning runs inside a SimCLR run) that draw their own
+  // charts in report.json; one automatic chart per such tag would bury the page (dozens of them).
+  for (const tag of tags.filter((t) => !isLoss(t) && !isAcc(t) && !t.startsWith("eval/"))) {
     const title = /(^|\/)lr$|learning.?rate/i.test(tag) ? `Learning rate (${tag})` : `Metric ${tag}`;
     const spec = lineChart(
       pts(

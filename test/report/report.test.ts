@@ -107,6 +107,7 @@ test("accuracy without epochs is plotted against steps; other tags get their own
     { step: 10, tag: "val/acc", value: 0.5, time: 0 },
     { step: 20, tag: "val/acc", value: 0.6, time: 0 },
     { step: 10, tag: "temperature", value: 0.5, time: 0 },
+    { step: 1, tag: "eval/gender/fine-tune/0.1/@2/val_top1", value: 0.5, time: 0 },
   ]);
   assert.deepEqual(
     items.map((i) => i.id),
