@@ -51,6 +51,22 @@ export function autocast<T>(device: Device, precision: Precision, fn: () => T): 
   return withAutocast(deviceType(device), dtypeCode(precision === "bf16" ? "bfloat16" : "float16"), true, fn);
 }
 
+/**
+ * `autocast` around an async training step (the Trainer awaits a method's step, which may await a
+ * collective). The state is per thread, as in PyTorch, so other JavaScript that runs while the step
+ * awaits also sees it: keep unrelated tensor work out of that window.
+ */
+export async function autocastAsync<T>(device: Device, precision: Precision, fn: () => Promise<T>): Promise<T> {
+  if (precision === "fp32") return fn();
+  const type = deviceType(device);
+  const [prevOn, prevDtype] = amp.autocastEnter(type, dtypeCode(precision === "bf16" ? "bfloat16" : "float16"), true);
+  try {
+    return await fn();
+  } finally {
+    amp.autocastExit(type, prevOn, prevDtype);
+  }
+}
+
 /** Runs `fn` with autocast off for `device`'s type (nested inside `autocast`, like autocast(enabled=False)). */
 export function fullPrecision<T>(device: Device, fn: () => T): T {
   const [on, dtype] = amp.autocastState(deviceType(device));

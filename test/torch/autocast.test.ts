@@ -2,7 +2,14 @@
 // fp32) and the fp16 gradient scaler (skipped steps, back-off and growth, hand-derived values).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { autocast, autocastState, checkPrecision, fullPrecision, GradScaler } from "../../src/torch/autocast.js";
+import {
+  autocast,
+  autocastAsync,
+  autocastState,
+  checkPrecision,
+  fullPrecision,
+  GradScaler,
+} from "../../src/torch/autocast.js";
 import { F, manualSeed, nn, randint, randn, type Tensor, tensor, tidy } from "../../src/torch/index.js";
 import { leakCheckEachTest } from "./helpers.js";
 
@@ -148,4 +155,17 @@ test("GradScaler: unscales finite gradients, skips a step with inf and backs off
   } finally {
     p.dispose();
   }
+});
+
+test("autocastAsync keeps autocast on across an await and restores it after", async () => {
+  manualSeed(5);
+  using conv = new nn.Conv2d(3, 2, 3);
+  const dtype = await tidy(() =>
+    autocastAsync("cpu", "bf16", async () => {
+      await new Promise((r) => setImmediate(r));
+      return conv.call(randn([1, 3, 5, 5])).dtype;
+    }),
+  );
+  assert.equal(dtype, "bfloat16");
+  assert.equal(autocastState("cpu").enabled, false);
 });
