@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import YAML from "yaml";
+import { listUtkFace } from "../../data/utkface.js";
 import { collectEnv } from "../../runs/index.js";
 import { analyse } from "./analysis.js";
 import type { CellRunner } from "./cell.js";
@@ -52,6 +53,8 @@ export async function runBiasStudy(cfg: BiasConfig, o: StudyOptions = {}): Promi
   const log = o.log ?? ((m: string) => console.log(m));
   const clock = o.clock ?? Date.now;
   const runCell = o.runCell ?? (await import("./cell.js")).runCell;
+  // Inputs first (#14): an unreadable UTKFace folder fails before the study folder exists.
+  if (cfg.data.utkfaceDir && cfg.data.source !== "synthetic") listUtkFace(cfg.data.utkfaceDir);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "config.yaml"), YAML.stringify(cfg));
   const started = new Date(clock()).toISOString();
