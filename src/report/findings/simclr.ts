@@ -139,6 +139,15 @@ function findings(s: SimclrSummary, entries: HeadlineEntry[]): string[] {
         " (each interval on its own; no multiplicity adjustment).",
     );
   }
+  if (s.warnings.length === 0 && s.failures.length === 0) {
+    const ev = s.config.evaluate;
+    const on = ev.finetune.guards || ev.scratch.guards;
+    out.push(
+      on
+        ? "Guards: no one-class collapse, lost class or flat loss in any evaluation, and no pretraining warning."
+        : "Guards (collapse, lost class, flat loss) were switched off for fine-tuning and training from scratch in this config; no pretraining warning.",
+    );
+  }
   if (s.pretrain)
     out.push(
       `Pretraining: ${s.pretrain.epochs} epochs, final NT-Xent loss ${formatNum({ value: s.pretrain.finalLoss, unit: "num" })} ` +
