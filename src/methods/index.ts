@@ -3,6 +3,7 @@
 export * from "./evaluate.js";
 export * from "./features.js";
 export * from "./guards.js";
+export * from "./logistic.js";
 export * from "./monitors.js";
 export * from "./pretrain.js";
 export * from "./recognition/recognizer.js";
