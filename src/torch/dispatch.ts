@@ -55,7 +55,11 @@ function fromNative(r: unknown): unknown {
   return wrapHandle(r as Handle);
 }
 
-/** Calls aten::<name> with positional arguments; `undefined` takes the schema default. */
+/**
+ * Calls aten::<name> with positional arguments; `undefined` takes the schema default. Untyped: the
+ * result is whatever the caller says. The listed ops have typed functions generated from their
+ * schemas (`aten.*`, generated/aten.ts; add an op in scripts/gen-ops/lists.ts) — prefer those.
+ */
 export function callOp<R = unknown>(name: string, ...args: OpArg[]): R {
   const id = opId(name);
   let r: unknown;
