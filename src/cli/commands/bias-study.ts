@@ -57,15 +57,21 @@ export function register(program: Command): void {
         console.log(
           `\n${r.ran.length} cells trained, ${r.reused.length} reused, ${r.failed.length} failed, ${r.pending.length} pending`,
         );
+        type Claim = { statement: string; family: string; significant: boolean };
         const summary = (await import("../../studies/bias/grid.js")).readSummary(dir) as {
-          trends: { statement: string }[];
-          gaps: { statement: string; excludesZero: boolean }[];
+          trends: Claim[];
+          gaps: Claim[];
           warnings: string[];
         };
-        console.log("\nTrends across imbalance levels:");
-        for (const t of summary.trends) console.log(`  ${t.statement}`);
-        console.log("\nGaps whose CI excludes zero:");
-        for (const g of summary.gaps.filter((x) => x.excludesZero)) console.log(`  ${g.statement}`);
+        // Primary claims (declared family, Holm-adjusted) in full; secondary ones only where q ≤ α (#13).
+        const claims = [...summary.trends, ...summary.gaps];
+        console.log("\nPrimary claims (Holm-adjusted):");
+        for (const c of claims.filter((x) => x.family === "primary")) console.log(`  ${c.statement}`);
+        const found = claims.filter((x) => x.family !== "primary" && x.significant);
+        console.log(
+          `\nSecondary claims with q at or below alpha (${found.length} of ${claims.length}, Benjamini–Hochberg):`,
+        );
+        for (const c of found) console.log(`  ${c.statement}`);
         if (summary.warnings.length) console.log(`\nWarnings:\n${summary.warnings.map((w) => `  ${w}`).join("\n")}`);
         for (const f of r.failed) console.log(`FAILED ${f.id}: ${f.error}`);
         console.log(`\nresults: ${join(dir, "results.csv")}\nsummary: ${join(dir, "summary.json")}`);
