@@ -67,8 +67,13 @@ export function openRoot(root: string, dataset: string): string {
 
 type Checked = { ok: true; real: string; st: Stats } | { ok: false; reason: string; refused: boolean };
 
-/** lstat one path under realRoot; follows a link only to a target inside the root. Never opens. */
-function check(realRoot: string, path: string): Checked {
+/**
+ * lstat one path under realRoot; follows a link only to a target inside the root. Never opens.
+ * `parentChecked`: the walker already checked the folder holding path, so only a link in the
+ * last component can leave the root; otherwise (a named file such as "Anno/list.txt") a link in
+ * any component counts, so the whole path is resolved.
+ */
+function check(realRoot: string, path: string, parentChecked: boolean): Checked {
   let st: Stats;
   try {
     st = lstatSync(path);
@@ -77,9 +82,9 @@ function check(realRoot: string, path: string): Checked {
     return { ok: false, reason: code === "ENOENT" ? "not found" : `cannot stat (${code})`, refused: false };
   }
   let real = path;
-  if (st.isSymbolicLink()) {
+  if (st.isSymbolicLink() || !parentChecked) {
     try {
-      real = realpathSync(path);
+      real = realpathSync.native(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const reason = code === "ELOOP" ? "symlink loop (the link resolves to itself)" : `dangling symlink (${code})`;
@@ -88,7 +93,7 @@ function check(realRoot: string, path: string): Checked {
     if (!inside(realRoot, real))
       return {
         ok: false,
-        reason: `symlink to ${real}, outside the dataset folder ${realRoot}; not followed`,
+        reason: `${st.isSymbolicLink() ? "symlink" : "path through a symlink"} to ${real}, outside the dataset folder ${realRoot}; not followed`,
         refused: true,
       };
     st = lstatSync(real);
@@ -128,7 +133,7 @@ export function walk(root: string, problems: Problems, o: WalkOptions = {}): Wal
         problems.note(path, name.startsWith("._") ? "AppleDouble file ignored" : "dot-file ignored", "ignored");
         continue;
       }
-      const c = check(realRoot, path);
+      const c = check(realRoot, path, true);
       if (!c.ok) {
         problems.report(path, c.reason, c.refused ? "refused" : "invalid");
         continue;
@@ -154,7 +159,7 @@ export function walk(root: string, problems: Problems, o: WalkOptions = {}): Wal
 export function findFile(root: string, name: string, problems: Problems): WalkFile | undefined {
   const realRoot = openRoot(root, problems.dataset);
   const path = join(root, name);
-  const c = check(realRoot, path);
+  const c = check(realRoot, path, false);
   if (!c.ok) {
     if (!c.refused && c.reason === "not found") return undefined;
     problems.report(path, c.reason, c.refused ? "refused" : "invalid");

@@ -714,6 +714,12 @@ export async function writeCorpus(root: string): Promise<Case[]> {
     execFileSync("rm", [join(d, "identity_CelebA.txt")]);
     symlinkSync(join(outside, "secret.jpg"), join(d, "identity_CelebA.txt"));
   });
+  celeba("Anno/ is a link to a folder outside", {}, "error", "error", "identity_CelebA.txt", (d) => {
+    execFileSync("rm", [join(d, "identity_CelebA.txt")]);
+    mkdirSync(join(outside, "anno"), { recursive: true });
+    writeFileSync(join(outside, "anno", "identity_CelebA.txt"), "000001.jpg 7\n000002.jpg 7\n000003.jpg 9\n");
+    symlinkSync(join(outside, "anno"), join(d, "Anno"));
+  });
   celeba("image links out", {}, "error", "refused", "000004.jpg", (d) =>
     symlinkSync(join(outside, "secret.jpg"), join(d, "img_align_celeba", "000004.jpg")),
   );
