@@ -85,7 +85,7 @@ function baseArgType(base: string): string {
     const [, elem, n] = list as unknown as [string, string, string];
     const e = elem.endsWith("?") ? `(${baseArgType(elem.slice(0, -1))} | null)` : baseArgType(elem);
     // int[1] takes one int for the whole list in PyTorch (sum(dim=1)); the addon accepts that too.
-    return n === "1" && elem === "int" ? `number | number[]` : `${e}[]`;
+    return n === "1" && (elem === "int" || elem === "SymInt") ? `number | number[]` : `${e}[]`;
   }
   switch (base) {
     case "Tensor":
