@@ -69,7 +69,7 @@ export function register(program: Command): void {
         for (const c of claims.filter((x) => x.family === "primary")) console.log(`  ${c.statement}`);
         const found = claims.filter((x) => x.family !== "primary" && x.significant);
         console.log(
-          `\nSecondary claims with q at or below alpha (${found.length} of ${claims.length}, Benjamini–Hochberg):`,
+          `\nSecondary claims with q at or below alpha (${found.length} of ${claims.filter((x) => x.family !== "primary").length}, Benjamini–Hochberg):`,
         );
         for (const c of found) console.log(`  ${c.statement}`);
         if (summary.warnings.length) console.log(`\nWarnings:\n${summary.warnings.map((w) => `  ${w}`).join("\n")}`);
