@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { deriveSeed } from "../../data/rng.js";
-import { loadTensors, SimclrCheckpoints } from "../../methods/checkpoint.js";
+import { SimclrCheckpoints } from "../../methods/checkpoint.js";
 import { type EvalRow, labelledSubset, runEvalSuite } from "../../methods/evaluate.js";
 import { take } from "../../methods/features.js";
 import { type PretrainEpoch, pretrain, simclrModel } from "../../methods/pretrain.js";
@@ -21,7 +21,7 @@ import {
   isLaunched,
   isMainProcess,
 } from "../../torch/distributed/index.js";
-import { keep, manualSeed, tidy } from "../../torch/index.js";
+import { keep, loadModule, manualSeed, safetensors, tidy } from "../../torch/index.js";
 import { loadSimclrData, type SimclrData } from "./data.js";
 import { classDistributionCharts, evalCharts, pretrainCharts, summaryOf } from "./report.js";
 
@@ -134,7 +134,9 @@ async function pretrainWorker(cfg: SimclrConfig, o: SimclrStudyOptions): Promise
 
 async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<SimclrStudyResult> {
   const log = o.log ?? ((m: string) => console.log(m));
-  // Data first: a missing or invalid dataset fails before any run directory exists (#14).
+  // Inputs first: a corrupt checkpoint or a missing or invalid dataset fails before any run
+  // directory exists (#14). readHeader checks the whole header against the file, reading no data.
+  if (o.fromCheckpoint) safetensors.readHeader(o.fromCheckpoint);
   const data = await loadSimclrData(cfg);
   const run = await Run.create({
     root: o.runsRoot,
@@ -193,7 +195,7 @@ async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<Simcl
       classDistributionCharts(run, data.tasks);
       let pretrainEpoch = 0;
       if (o.fromCheckpoint) {
-        tidy(() => model.loadStateDict(loadTensors(o.fromCheckpoint!)));
+        loadModule(model, o.fromCheckpoint); // a key or shape mismatch names the file
         pretrainEpoch = Number(/step-(\d+)/.exec(basename(o.fromCheckpoint))?.[1] ?? 0);
         log(
           `evaluating checkpoint ${o.fromCheckpoint} (pretraining epoch ${pretrainEpoch}) from ${dirname(o.fromCheckpoint)}`,
