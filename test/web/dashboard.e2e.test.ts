@@ -63,6 +63,34 @@ test("runs list shows runs and studies with their state", { skip }, async () => 
   await page.screenshot({ path: join(shots, "runs-list.png"), fullPage: true });
 });
 
+test("a running job shows epoch x of y, elapsed and ETA from its records' times", { skip }, async () => {
+  // A clock a minute later on every call: started, then each record, are a minute or more apart.
+  let t = Date.UTC(2026, 0, 3);
+  const run = await Run.create({
+    root,
+    name: "progress",
+    naming: "plain",
+    crashHooks: false,
+    clock: () => (t += 60_000),
+    config: { train: { epochs: 4 } },
+  });
+  run.log("train/loss", 1.5, { step: 10, epoch: 1 });
+  // Evaluation phases count their own epochs; progress ignores them.
+  run.log("eval/gender/fine-tune/0.1/@1/val_top1", 0.5, { step: 30, epoch: 30 });
+  await page.goto(`${url}#/run/progress`);
+  await page.waitForFunction(() => /ETA/.test(document.querySelector("#progress")?.textContent ?? ""), null, {
+    timeout: 10_000,
+  });
+  const text = (await page.textContent("#progress")) ?? "";
+  const m = /^epoch 1 of 4 · elapsed (\d+)m (\d+)s · ETA (\d+)m (\d+)s$/.exec(text);
+  assert.ok(m, text);
+  const [em, es, am, as] = m.slice(1).map(Number) as [number, number, number, number];
+  // one epoch done in `elapsed`, three to go: ETA = 3 × elapsed
+  assert.equal(am * 60 + as, 3 * (em * 60 + es));
+  assert.ok(em >= 1, "at least a minute of the run's own clock");
+  run.finish({});
+});
+
 test("a running job's curves update live when metrics.jsonl grows", { skip }, async () => {
   await page.goto(`${url}#/run/live`);
   await page.waitForSelector('#chart-loss[data-points="5"] svg');
