@@ -68,7 +68,8 @@ export function texEscape(s: string): string {
 
 function texTable(t: PageTable): string {
   const align = t.columns.map((_, i) => (isNumeric(t, i) ? "r" : "l")).join("");
-  const row = (cells: string[]) => `${cells.join(" & ")} \\\\`;
+  // A row starting with "[" would read as the optional argument of the previous row's line break.
+  const row = (cells: string[]) => `${cells.join(" & ").replace(/^\[/, "{}[")} \\\\`;
   return [
     "\\begin{table}[t]",
     "\\centering",
