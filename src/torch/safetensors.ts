@@ -4,6 +4,8 @@
 // to the start of the data section and must tile it exactly (no gaps, no overlaps).
 // Writes are atomic (temp file in the same folder, fsync, rename), so a failed save leaves any
 // previous file intact. Loads validate the whole header before creating any tensor.
+
+import { constants as bufferConstants } from "node:buffer";
 import {
   closeSync,
   constants,
@@ -373,10 +375,11 @@ export function loadFileWithMetadata(
 }
 
 /**
- * Reads a checkpoint file: a regular file only (O_NONBLOCK: a FIFO in its place is refused, not
- * waited on), with the header length checked against the file size before the data is read.
+ * Opens a checkpoint for reading: a regular file only (O_NONBLOCK: a FIFO in its place is refused,
+ * not waited on). Reads the length prefix and the header, validates the header against the file
+ * size, and only then (with `whole`) reads the rest, so a header that lies costs no allocation.
  */
-function readWhole(path: string): Buffer {
+function readChecked(path: string, whole: boolean): { buf: Buffer; size: number } {
   const where = `file '${path}'`;
   let fd: number | undefined;
   try {
@@ -384,14 +387,22 @@ function readWhole(path: string): Buffer {
     const st = fstatSync(fd);
     if (st.isDirectory()) fail(where, "is a folder, expected a .safetensors file");
     if (!st.isFile()) fail(where, "is not a regular file (a FIFO, socket or device); refused");
-    const buf = Buffer.allocUnsafe(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return off === st.size ? buf : buf.subarray(0, off);
+    const size = st.size;
+    const prefix = Buffer.alloc(Math.min(8, size));
+    readAt(fd, prefix, 0);
+    const n = prefix.length === 8 ? prefix.readBigUInt64LE(0) : 0n;
+    // Read only the header first (parseHeader reports absurd or truncated lengths).
+    const headerLen = n <= BigInt(MAX_HEADER) ? Math.min(Number(n), size - prefix.length) : 0;
+    const head = Buffer.alloc(prefix.length + headerLen);
+    prefix.copy(head);
+    readAt(fd, head.subarray(8), 8);
+    parseHeader(head, where, size);
+    if (!whole) return { buf: head, size };
+    if (size > bufferConstants.MAX_LENGTH)
+      fail(where, `is ${size} bytes, more than one buffer holds (${bufferConstants.MAX_LENGTH})`);
+    const buf = Buffer.allocUnsafe(size);
+    if (readAt(fd, buf, 0) !== size) fail(where, "shrank while it was read");
+    return { buf, size };
   } catch (e) {
     if (e instanceof TorchError) throw e;
     throw new TorchError(`safetensors ${where}: could not read: ${(e as Error).message}`, "IOError");
@@ -400,35 +411,25 @@ function readWhole(path: string): Buffer {
   }
 }
 
+/** Fills buf from the file at position; returns the bytes read (fewer only at end of file). */
+function readAt(fd: number, buf: Uint8Array, position: number): number {
+  let off = 0;
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, position + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off;
+}
+
+const readWhole = (path: string): Buffer => readChecked(path, true).buf;
+
 /** Reads only the metadata and tensor descriptions (no tensor is created). */
 export function readHeader(path: string): {
   metadata: Record<string, string>;
   tensors: { name: string; dtype: DType; shape: number[] }[];
 } {
-  const where = `file '${path}'`;
-  let buf: Buffer;
-  let size: number;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const st = fstatSync(fd);
-    if (!st.isFile())
-      fail(where, st.isDirectory() ? "is a folder, expected a .safetensors file" : "is not a regular file; refused");
-    size = st.size;
-    const prefix = Buffer.alloc(Math.min(8, size));
-    readSync(fd, prefix, 0, prefix.length, 0);
-    const n = prefix.length === 8 ? prefix.readBigUInt64LE(0) : 0n;
-    // Read only the header (the validation below reports absurd or truncated lengths).
-    const headerLen = n <= BigInt(MAX_HEADER) ? Math.min(Number(n), size - prefix.length) : 0;
-    buf = Buffer.alloc(prefix.length + headerLen);
-    prefix.copy(buf);
-    if (headerLen > 0) readSync(fd, buf, 8, headerLen, 8);
-  } catch (e) {
-    if (e instanceof TorchError) throw e;
-    throw new TorchError(`safetensors ${where}: could not read: ${(e as Error).message}`, "IOError");
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-  const { entries, metadata } = parseHeader(buf, where, size);
+  const { buf, size } = readChecked(path, false);
+  const { entries, metadata } = parseHeader(buf, `file '${path}'`, size);
   return { metadata, tensors: entries.map(({ name, dtype, shape }) => ({ name, dtype, shape })) };
 }

@@ -783,6 +783,16 @@ export async function writeCorpus(root: string): Promise<Case[]> {
     "error",
   );
   st("byte-order mark", safetensors(null, 0, Buffer.from("\ufeff{}")), "error", "error");
+  st(
+    "sparse 10 GB file, header valid for it (no 10 GB allocation)",
+    (p) => {
+      const n = 10 * 2 ** 30;
+      writeFileSync(p, safetensors({ w: F(0, n, [n / 4]) }));
+      truncateSync(p, 8 + Buffer.from(JSON.stringify({ w: F(0, n, [n / 4]) })).length + n);
+    },
+    "error",
+    "error",
+  );
   st("FIFO", (p) => fifo(p), "error", "error");
   st("link to /dev/zero", (p) => symlinkSync("/dev/zero", p), "error", "error");
   st("folder", (p) => mkdirSync(p), "error", "error");
