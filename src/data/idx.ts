@@ -99,14 +99,17 @@ export function readIdx(path: string, expectDims?: number, opts: ReadOptions & {
   if (have < want) {
     const per = want / (dims[0] as number);
     const whole = Math.floor(have / per);
-    const msg = `truncated: header promises ${dims[0]} records (${want} bytes) but only ${have} bytes follow`;
+    const msg = `truncated: header promises ${dims[0]} records (${want} bytes) but only ${have} bytes follow (the data ends at byte offset ${buf.length}, expected ${start + want})`;
     if (problems.strict || whole === 0) throw new DataError(`${where}: ${msg}`);
     const declared = dims[0] as number;
     dims[0] = whole;
     return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + start, whole * per), declared };
   }
   if (have > want)
-    problems.warnOrThrow(path, `${have - want} trailing bytes after the ${want} bytes the IDX header declares`);
+    problems.warnOrThrow(
+      path,
+      `${have - want} trailing bytes from byte offset ${start + want} (the IDX header declares ${want} data bytes after a ${start}-byte header)`,
+    );
   return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + start, want) };
 }
 
