@@ -45,7 +45,7 @@ export function readCifar10Files(files: string[], opts: ReadOptions & { name?: s
     if (buf.length % RECORD !== 0)
       problems.report(
         file,
-        `size ${buf.length} is not a multiple of the ${RECORD}-byte record (truncated after record ${whole}, ${buf.length % RECORD} bytes left over); not a CIFAR-10 binary batch?`,
+        `size ${buf.length} is not a multiple of the ${RECORD}-byte record (truncated after record ${whole}: ${buf.length % RECORD} bytes left over from byte offset ${whole * RECORD}); not a CIFAR-10 binary batch?`,
       );
     const hwc = new Uint8Array(whole * 3 * PLANE);
     let kept = 0;
