@@ -208,6 +208,15 @@ export function studyGrid(dir: string, config: string | null): { rowTitle: strin
   };
 }
 
+/** A bias study's grid (its progress is cells done, not epochs); any other run's total epochs. */
+function studyProgress(
+  dir: string,
+  config: string | null,
+): { epochs: number | null; grid: ReturnType<typeof studyGrid> } {
+  const grid = studyGrid(dir, config);
+  return { epochs: grid ? null : totalEpochs(config), grid };
+}
+
 /** Epochs the run will train for, from its config (pretrain.epochs, train.epochs or epochs). */
 export function totalEpochs(config: string | null): number | null {
   if (!config) return null;
@@ -268,8 +277,7 @@ async function handle(root: string, pollMs: number, req: IncomingMessage, res: S
         summary: summary ? JSON.parse(summary) : null,
         config,
         findings: findingsOf(dir, summary),
-        epochs: totalEpochs(config),
-        grid: studyGrid(dir, config),
+        ...studyProgress(dir, config),
       });
     }
   }

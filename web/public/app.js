@@ -148,6 +148,16 @@ function progressTracker(el, info) {
   let last;
   let state = info.state;
   const render = () => {
+    if (info.grid) {
+      // A study's progress is its cells.
+      const n = (k) => info.grid.cells.filter((c) => c.state === k).length;
+      const parts = [`${n("done")} of ${info.grid.cells.length} cells done`];
+      if (n("failed")) parts.push(`${n("failed")} failed`);
+      if (n("running")) parts.push("1 running");
+      parts.push(state);
+      el.textContent = parts.join(" · ");
+      return;
+    }
     if (!info.epochs) {
       el.textContent = "";
       return;
@@ -214,8 +224,8 @@ async function showRun(id) {
     <div class="error" id="error">${esc(info.error ?? "")}</div>
     <div id="summary" class="findings-box">${info.findings ?? "<p>No results yet.</p>"}</div>
     <div id="grid-box">${gridHtml(info.grid)}</div>
-    <div class="charts"><div class="chart" id="chart-loss"></div><div class="chart" id="chart-accuracy"></div></div>
-    <div class="side"><div><h2>Latest values</h2><div id="latest-box"></div></div></div>
+    <div class="charts" ${info.grid ? "hidden" : ""}><div class="chart" id="chart-loss"></div><div class="chart" id="chart-accuracy"></div></div>
+    <div class="side" ${info.grid ? "hidden" : ""}><div><h2>Latest values</h2><div id="latest-box"></div></div></div>
     ${info.children.length ? `<h2>Runs in this study</h2><ul>${info.children.map((c) => `<li><a href="#/run/${esc(c.id)}">${esc(c.name)}</a> ${badge(c)}</li>`).join("")}</ul>` : ""}
     <details><summary>Config (YAML)</summary><pre>${esc(info.config ?? "")}</pre></details>`;
   const progress = progressTracker(app.querySelector("#progress"), info);
@@ -238,6 +248,8 @@ async function showRun(id) {
         const fresh = await getJson(`/api/run/${api(id)}`);
         app.querySelector("#summary").innerHTML = fresh.findings ?? "<p>No results yet.</p>";
         app.querySelector("#grid-box").innerHTML = gridHtml(fresh.grid);
+        info.grid = fresh.grid;
+        progress.state(s.state);
       }
     },
     latest,
