@@ -124,7 +124,9 @@ export function walk(root: string, problems: Problems, o: WalkOptions = {}): Wal
     try {
       names = readdirSync(dir).sort();
     } catch (e) {
-      throw new DataError(`${problems.dataset}: ${dir}: cannot list folder (${(e as NodeJS.ErrnoException).code})`);
+      const reason = `cannot list folder (${(e as NodeJS.ErrnoException).code})`;
+      if (depth === 0) throw new DataError(`${problems.dataset}: ${dir}: ${reason}`);
+      return problems.report(dir, reason); // a sub-folder: strict error, lenient counted skip
     }
     const below = new Set(ancestors).add(id);
     for (const name of names) {
