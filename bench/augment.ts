@@ -45,7 +45,7 @@ export interface AugmentBenchResult {
   cpuRatio2: number;
 }
 
-/** facelab: random batches from a uint8 cache → both views; one warm-up batch, then `batches` timed. */
+/** facelab: random batches from a uint8 cache → both views; two warm-up batches, then `batches` timed. */
 function facelabSide(size: number, batch: number, batches: number): AugmentSide {
   const cfg = size <= 48 ? simclrCifar(size) : simclrLarge(size);
   return tidy(() => {
@@ -58,6 +58,7 @@ function facelabSide(size: number, batch: number, batches: number): AugmentSide 
         simclrViewBatch(cache.indexSelect(0, idx), cfg, i).sum().item(); // item() waits for the result
       });
     step(-1);
+    step(-2);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < batches; i++) step(i);
@@ -79,7 +80,7 @@ function torchvisionSide(size: number, batch: number, batches: number, workers: 
 
 export function benchAugment(o: AugmentBenchOptions = {}): AugmentBenchResult {
   const size = o.size ?? 32;
-  const batch = o.batch ?? (size > 48 ? 64 : 128);
+  const batch = o.batch ?? (size > 48 ? 128 : 256); // SimCLR's batch 256 (2 × 256 views) at 32 px
   const batches = o.batches ?? 8;
   const threads = o.threads ?? (Number(process.env.FACELAB_THREADS) || availableParallelism());
   setNumThreads(threads);
