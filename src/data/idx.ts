@@ -3,7 +3,7 @@
 // 0x0000 <type> <ndims>, then ndims big-endian uint32 sizes, then the data row-major.
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { constants, gunzipSync } from "node:zlib";
+import { constants, gunzipSync, inflateRawSync } from "node:zlib";
 import { type ItemMeta, MemoryImageSet } from "./imageset.js";
 import { DataError, Problems, type ReadOptions, recordRead } from "./options.js";
 import { findFile, readRegular } from "./walk.js";
@@ -53,21 +53,39 @@ function parseIdxHeader(head: Uint8Array, where: string, expectDims?: number): {
   return { dims, start };
 }
 
+/** The first bytes of a gzip member's data: its header fields skipped, 4 KiB of deflate inflated. */
+function inflatePrefix(buf: Buffer, where: string): Buffer {
+  const flags = buf[3] ?? 0;
+  let pos = 10;
+  if (flags & 4) pos += 2 + (buf.length >= pos + 2 ? buf.readUInt16LE(pos) : 0); // FEXTRA
+  for (const bit of [8, 16]) if (flags & bit) pos = buf.indexOf(0, pos) + 1 || buf.length; // FNAME, FCOMMENT
+  if (flags & 2) pos += 2; // FHCRC
+  try {
+    return inflateRawSync(buf.subarray(pos, pos + 4096), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+      maxOutputLength: 8 << 20,
+    });
+  } catch (e) {
+    throw new DataError(`${where}: gzip data is corrupt or truncated (${(e as Error).message})`);
+  }
+}
+
 /** The decompressed bytes of a gzip IDX file, bounded by what its header declares (no gzip bombs). */
 function gunzipIdx(buf: Buffer, where: string, expectDims?: number): Buffer {
-  const inflate = (input: Uint8Array, maxOutputLength: number, partial: boolean) => {
+  const inflate = (input: Uint8Array, maxOutputLength: number) => {
     try {
-      return gunzipSync(input, { maxOutputLength, ...(partial && { finishFlush: constants.Z_SYNC_FLUSH }) });
+      return gunzipSync(input, { maxOutputLength });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return undefined;
       throw new DataError(`${where}: gzip data is corrupt or truncated (${(e as Error).message})`);
     }
   };
-  // The header first, from a prefix of the compressed stream (4 KiB inflates to at most ~4 MB).
-  const head = inflate(buf.subarray(0, 4096), 8 << 20, true) ?? Buffer.alloc(0);
+  // The header first, from 4 KiB of the deflate stream (at most ~4 MB out) after the gzip member
+  // header, whose optional name/comment/extra fields may be long (RFC 1952 §2.3).
+  const head = inflatePrefix(buf, where);
   const { dims, start } = parseIdxHeader(head, where, expectDims);
   const limit = start + dims.reduce((a, b) => a * b, 1) + MAX_TRAILING;
-  const out = inflate(buf, limit, false);
+  const out = inflate(buf, limit);
   if (out === undefined)
     throw new DataError(`${where}: more than ${MAX_TRAILING} bytes follow the data its IDX header declares`);
   return out;

@@ -104,3 +104,15 @@ test("Debian's Fashion-MNIST test split", { skip: !existsSync(FASHION_MNIST_DIR)
   for (const it of set.items) counts[it.label as number]++;
   assert.deepEqual(counts, new Array(10).fill(1000)); // 1,000 test images per class
 });
+
+test("gzip with a long file-name field in its header still reads (header fields are skipped, not inflated)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "facelab-idx-"));
+  const gz = gzipSync(idx([3], new Uint8Array([1, 2, 3])));
+  const head = Buffer.from(gz.subarray(0, 10));
+  head[3] = (head[3] as number) | 8; // FNAME: a zero-terminated name follows the 10-byte header
+  writeFileSync(
+    join(dir, "x.gz"),
+    Buffer.concat([head, Buffer.alloc(10_000, 0x41), Buffer.from([0]), gz.subarray(10)]),
+  );
+  assert.deepEqual(readIdx(join(dir, "x.gz")), { dims: [3], data: new Uint8Array([1, 2, 3]) });
+});
