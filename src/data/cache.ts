@@ -247,7 +247,16 @@ export class CachedImageSet implements ImageSet {
   static open(dir: string, inMemory?: boolean): CachedImageSet {
     const path = join(dir, "index.json");
     if (!existsSync(path)) throw new DataError(`no image cache at ${dir} (missing index.json)`);
-    const index = JSON.parse(readFileSync(path, "utf8")) as CacheIndex;
+    let index: CacheIndex;
+    try {
+      index = JSON.parse(readFileSync(path, "utf8")) as CacheIndex;
+    } catch (e) {
+      throw new DataError(
+        `cache ${dir}: index.json is unreadable (${(e as Error).message}); delete the folder to rebuild`,
+      );
+    }
+    if (!Array.isArray(index?.items) || !Array.isArray(index.shards))
+      throw new DataError(`cache ${dir}: index.json lacks items or shards; delete the folder to rebuild`);
     if (index.version !== CACHE_VERSION)
       throw new DataError(`cache ${dir} has version ${index.version}, this facelab reads ${CACHE_VERSION}`);
     return new CachedImageSet(dir, index, inMemory);
