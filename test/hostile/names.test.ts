@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { z } from "zod";
-import { buildCache } from "../../src/data/cache.js";
+import { buildCache, CachedImageSet } from "../../src/data/cache.js";
 import { listCeleba, readCeleba } from "../../src/data/celeba.js";
 import { readCifar10, readCifar10Files } from "../../src/data/cifar.js";
 import { listImageFolder, readFfhq, readImageFolder } from "../../src/data/folder.js";
@@ -101,6 +101,10 @@ test("every reader names the offending file in its error", async () => {
       }),
     "nowhere.jpg",
   );
+
+  const dc = folder();
+  writeFileSync(join(dc, "index.json"), "{ truncated");
+  await names("CachedImageSet.open", () => CachedImageSet.open(dc), dc);
 
   const d10 = folder();
   writeFileSync(join(d10, "w.safetensors"), Buffer.from([3, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0xc3, 0x7d]));
