@@ -23,6 +23,8 @@ export interface LaunchOptions {
   command: string[];
   /** Rendezvous and collective timeout passed to workers (FACELAB_DIST_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** c10d backend of the workers' default group (FACELAB_DIST_BACKEND): gloo, or nccl on CUDA builds. */
+  backend?: "gloo" | "nccl";
   /** Extra environment for the workers. */
   env?: Record<string, string>;
   /** How long stopped workers get between SIGTERM and SIGKILL (default 5 s). */
@@ -147,6 +149,7 @@ export function launch(o: LaunchOptions): Promise<number> {
         MASTER_PORT: String(masterPort),
       };
       if (o.timeoutMs !== undefined) env.FACELAB_DIST_TIMEOUT_MS = String(Math.round(o.timeoutMs));
+      if (o.backend !== undefined) env.FACELAB_DIST_BACKEND = o.backend;
       const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ["ignore", "pipe", "pipe"] });
       const w: Worker = { rank, localRank: local, child, tail: [] };
       workers.push(w);
@@ -187,9 +190,19 @@ export function register(program: Command): void {
     .option("--master-addr <host>", "address of node 0 (rank 0 hosts the rendezvous store)", "127.0.0.1")
     .option("--master-port <port>", "port of the rendezvous store on node 0", (v) => Number(v), 29500)
     .option("--timeout <seconds>", "rendezvous and collective timeout (default 1800, as in c10d)", (v) => Number(v))
+    .option("--backend <name>", "c10d backend: gloo (CPU) or nccl (CUDA builds with NCCL; one GPU per worker)")
     .argument("<command...>", "after --: a facelab command with its options, or a .ts/.js script with its arguments")
     .action(async (command: string[], opts) => {
+      if (opts.backend !== undefined) {
+        const { availableBackends } = await import("../../torch/distributed/index.js");
+        if (!(availableBackends() as string[]).includes(opts.backend))
+          throw new Error(
+            `facelab launch --backend ${opts.backend}: this build has ${availableBackends().join(", ") || "no c10d backend"}` +
+              (opts.backend === "nccl" ? ' (nccl needs a CUDA build: README "Bring your own LibTorch / PyTorch")' : ""),
+          );
+      }
       const code = await launch({
+        backend: opts.backend,
         nproc: opts.nproc,
         nnodes: opts.nnodes,
         nodeRank: opts.nodeRank,
