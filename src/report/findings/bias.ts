@@ -163,7 +163,7 @@ function primaryTable(s: BiasSummary, primary: (GapClaim | TrendClaim)[]): PageT
       ];
     }),
     notes: [
-      `p: two-sided bootstrap p-value of "no ${primary[0]?.kind ?? "trend"}"; Holm's step-down adjustment keeps the chance of any false primary finding ≤ ${s.alpha}.`,
+      `p: two-sided bootstrap p-value of "no ${primary[0]?.kind ?? "trend"}"; Holm's step-down adjustment keeps the chance of any false primary finding ≤ ${s.alpha}. Intervals are unadjusted ${Math.round(s.ciLevel * 100)}% CIs, so one can exclude zero while the verdict, which follows the Holm p, is "not found".`,
     ],
   };
 }
