@@ -42,6 +42,8 @@ export function generate(schemaOf: (op: string) => string): Record<string, strin
     "/** ScalarType arguments take a dtype name; undefined keeps the schema default, null is None. */",
     "const st = (d: DType | null | undefined): number | null | undefined =>",
     "  d === undefined || d === null ? d : dtypeCode(d);",
+    "/** int[1] arguments take one number for the whole list, as in PyTorch (sum(dim=1)). */",
+    'const l = (x: number | number[] | null | undefined): number[] | null | undefined => (typeof x === "number" ? [x] : x);',
     ...atenBody,
   ];
 

@@ -60,7 +60,12 @@ const isParam = (s: Slot): s is Param => typeof s !== "string";
 function callOpArgs(ss: Slot[]): string[] {
   const out = ss.map((s) => {
     if (!isParam(s)) return "undefined";
-    return s.arg.type.replace(/\?$/, "") === "ScalarType" ? `st(${s.ts})` : s.ts;
+    const base = s.arg.type.replace(/\?$/, "");
+    if (base === "ScalarType") return `st(${s.ts})`;
+    // One int stands for the whole int[1] list (PyTorch's sum(dim=1)); made a list here because the
+    // addon accepts a bare number for int[] but not for 2.x's SymInt[].
+    if (/^(int|SymInt)\[1\]$/.test(base) && s.tsType.startsWith("number | number[]")) return `l(${s.ts})`;
+    return s.ts;
   });
   while (out.at(-1) === "undefined") out.pop();
   return out;
@@ -134,7 +139,7 @@ export function emitFunction(schemaText: string, spec: Spec): string[] {
 export function emitMethod(schemaText: string, spec: Spec): string[] {
   const schema = parseSchema(schemaText);
   const first = schema.args[0];
-  if (!first || first.type !== "Tensor") throw new Error(`${spec.op}: a method needs a Tensor first argument`);
+  if (first?.type !== "Tensor") throw new Error(`${spec.op}: a method needs a Tensor first argument`);
   const ss = slots(schema, spec, true, false);
   const ret = tsReturnType(schema.returns);
   return [

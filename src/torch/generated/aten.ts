@@ -8,6 +8,8 @@ import type { Device, Tensor } from "../tensor.js";
 /** ScalarType arguments take a dtype name; undefined keeps the schema default, null is None. */
 const st = (d: DType | null | undefined): number | null | undefined =>
   d === undefined || d === null ? d : dtypeCode(d);
+/** int[1] arguments take one number for the whole list, as in PyTorch (sum(dim=1)). */
+const l = (x: number | number[] | null | undefined): number[] | null | undefined => (typeof x === "number" ? [x] : x);
 
 /** aten::_to_copy(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, bool non_blocking=False, MemoryFormat? memory_format=None) -> Tensor */
 export function _toCopy(
@@ -87,12 +89,12 @@ export function all(self: Tensor): Tensor {
 
 /** aten::amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor */
 export function amax(self: Tensor, dim?: number | number[], keepdim?: boolean): Tensor {
-  return callOp<Tensor>("amax", self, dim, keepdim);
+  return callOp<Tensor>("amax", self, l(dim), keepdim);
 }
 
 /** aten::amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor */
 export function amin(self: Tensor, dim?: number | number[], keepdim?: boolean): Tensor {
-  return callOp<Tensor>("amin", self, dim, keepdim);
+  return callOp<Tensor>("amin", self, l(dim), keepdim);
 }
 
 /** aten::any(Tensor self) -> Tensor */
@@ -538,7 +540,7 @@ export function linalgVectorNorm(
   keepdim?: boolean,
   dtype?: DType | null,
 ): Tensor {
-  return callOp<Tensor>("linalg_vector_norm", self, ord, dim, keepdim, st(dtype));
+  return callOp<Tensor>("linalg_vector_norm", self, ord, l(dim), keepdim, st(dtype));
 }
 
 /** aten::linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor */
@@ -589,7 +591,7 @@ export function logicalOr(self: Tensor, other: Tensor): Tensor {
 
 /** aten::logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor */
 export function logsumexp(self: Tensor, dim: number | number[], keepdim?: boolean): Tensor {
-  return callOp<Tensor>("logsumexp", self, dim, keepdim);
+  return callOp<Tensor>("logsumexp", self, l(dim), keepdim);
 }
 
 /** aten::lt.Scalar(Tensor self, Scalar other) -> Tensor */
@@ -656,7 +658,7 @@ export function mean(self: Tensor, dtype?: DType | null): Tensor {
 
 /** aten::mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor */
 export function meanDim(self: Tensor, dim?: number | number[] | null, keepdim?: boolean, dtype?: DType | null): Tensor {
-  return callOp<Tensor>("mean.dim", self, dim, keepdim, st(dtype));
+  return callOp<Tensor>("mean.dim", self, l(dim), keepdim, st(dtype));
 }
 
 /** aten::min(Tensor self) -> Tensor */
@@ -868,7 +870,7 @@ export function reshape(self: Tensor, shape: number[]): Tensor {
 
 /** aten::roll(Tensor self, int[1] shifts, int[1] dims=[]) -> Tensor */
 export function roll(self: Tensor, shifts: number | number[], dims?: number | number[]): Tensor {
-  return callOp<Tensor>("roll", self, shifts, dims);
+  return callOp<Tensor>("roll", self, l(shifts), l(dims));
 }
 
 /** aten::round(Tensor self) -> Tensor */
@@ -994,7 +996,7 @@ export function stack(tensors: Tensor[], dim?: number): Tensor {
 
 /** aten::std.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor */
 export function stdDim(self: Tensor, dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor {
-  return callOp<Tensor>("std.dim", self, dim, unbiased, keepdim);
+  return callOp<Tensor>("std.dim", self, l(dim), unbiased, keepdim);
 }
 
 /** aten::sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor */
@@ -1029,7 +1031,7 @@ export function sumDimIntList(
   keepdim?: boolean,
   dtype?: DType | null,
 ): Tensor {
-  return callOp<Tensor>("sum.dim_IntList", self, dim, keepdim, st(dtype));
+  return callOp<Tensor>("sum.dim_IntList", self, l(dim), keepdim, st(dtype));
 }
 
 /** aten::t(Tensor(a) self) -> Tensor(a) */
@@ -1098,7 +1100,7 @@ export function upsampleNearest2dVec(
 
 /** aten::var.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor */
 export function varDim(self: Tensor, dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor {
-  return callOp<Tensor>("var.dim", self, dim, unbiased, keepdim);
+  return callOp<Tensor>("var.dim", self, l(dim), unbiased, keepdim);
 }
 
 /** aten::view(Tensor(a) self, SymInt[] size) -> Tensor(a) */
