@@ -119,11 +119,18 @@ function findings(s: BiasSummary, primary: (GapClaim | TrendClaim)[], secondary:
     const sign = planted.group === s.focus ? -1 : 1;
     const hits = accGaps.filter((g) => g.significant && Math.sign(g.estimate) === sign);
     const trendHit = primary.some((c) => c.significant && c.metric === "accuracy");
+    // The strongest accuracy gap in the planted direction, with its numbers, found or not.
+    const best = accGaps
+      .filter((g) => Math.sign(g.estimate) === sign)
+      .sort((a, b) => a.adjusted - b.adjusted || Math.abs(b.estimate) - Math.abs(a.estimate))[0];
+    const numbers = best
+      ? `${best.loss} at split ${best.split}, ${pts(best.estimate)} points ${ciPts(best.ci)}, ${best.family === "primary" ? "Holm p" : "q"} = ${pText(best.adjusted)}`
+      : "";
     out.push(
       `Planted effect (group "${planted.group}" made harder, strength ${planted.strength}): ${
         hits.length || trendHit
-          ? `found — ${hits.length} of ${accGaps.length} accuracy gaps point its way with q ≤ ${s.alpha}${trendHit ? ", and a primary claim holds" : ""}`
-          : "not found at this study's size"
+          ? `found — ${hits.length} of ${accGaps.length} accuracy gaps point its way with q ≤ ${s.alpha}${trendHit ? ", and a primary claim holds" : ""}${numbers ? ` (strongest: ${numbers})` : ""}`
+          : `not found at this study's size${numbers ? ` (strongest gap in its direction: ${numbers})` : " (no accuracy gap points its way)"}`
       }.`,
     );
   }
