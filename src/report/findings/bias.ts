@@ -111,7 +111,7 @@ function findings(s: BiasSummary, primary: (GapClaim | TrendClaim)[], secondary:
   const sig = secondary.filter((c) => c.significant).length;
   if (secondary.length)
     out.push(
-      `${sig} of ${secondary.length} secondary claims have q ≤ ${s.alpha} (Benjamini–Hochberg); tested one by one at p ≤ ${s.alpha}, about ${Math.round(secondary.length * s.alpha)} would pass by chance alone.`,
+      `${sig} of ${secondary.length} secondary claims have q ≤ ${s.alpha} (Benjamini–Hochberg); tested one by one at p ≤ ${s.alpha}, ${secondary.length * s.alpha < 1 ? "fewer than one" : `about ${Math.round(secondary.length * s.alpha)}`} would pass by chance alone if there were no effects.`,
     );
   const planted = s.data.planted;
   if (planted) {
