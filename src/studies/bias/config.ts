@@ -89,6 +89,29 @@ export const biasConfigSchema = z.strictObject({
       minGroupSamples: z.number().int().min(1).default(30),
     })
     .prefault({}),
+  /** What the study set out to test (issue #13): analysis only, so changing it never reruns a cell. */
+  analysis: z
+    .strictObject({
+      /**
+       * The declared primary hypotheses, reported with Holm-adjusted p-values; every other claim is
+       * secondary and gets a Benjamini–Hochberg q-value. Default: the focus group's accuracy-gap trend
+       * with its training share, one hypothesis per loss.
+       */
+      primary: z
+        .array(
+          z.strictObject({
+            kind: z.enum(["trend", "gap"]),
+            metric: z.string(),
+            loss: z.string().optional(),
+            split: z.string().optional(),
+          }),
+        )
+        .min(1)
+        .default([{ kind: "trend", metric: "accuracy" }]),
+      /** Adjusted p / q at or below this count as findings. */
+      alpha: z.number().gt(0).lt(0.5).default(0.05),
+    })
+    .prefault({}),
 });
 
 export type BiasConfig = z.infer<typeof biasConfigSchema>;

@@ -23,6 +23,7 @@ import {
 } from "../../torch/distributed/index.js";
 import { fromTypedArray, manualSeed, type Tensor, tensor, tidy } from "../../torch/index.js";
 import { serialize } from "../../torch/safetensors.js";
+import { TRAIN_CHART_IDS, trainSummary } from "./report.js";
 
 export const trainConfigSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/),
@@ -258,14 +259,21 @@ async function trainAndEvaluate(
       return { dir: "", testAccuracy: Number.NaN, main: false };
     }
     const final = evaluate();
-    run.chart({ kind: "loss", title: `Training loss, ${cfg.loss.name}`, xTitle: "epoch", data: curve });
+    run.chart({
+      kind: "loss",
+      id: TRAIN_CHART_IDS.loss,
+      title: `Training loss, ${cfg.loss.name}`,
+      xTitle: "epoch",
+      data: curve,
+    });
     run.chart({
       kind: "confusion",
+      id: TRAIN_CHART_IDS.confusion,
       title: `Confusion matrix (test accuracy ${(100 * final.accuracy).toFixed(1)}%)`,
       data: { classes: data.classes, matrix: confusion(final.pred, final.truth, data.classes.length) },
     });
     const met = cfg.expect ? final.accuracy >= cfg.expect.minAccuracy : undefined;
-    run.finish({ testAccuracy: final.accuracy, ...(cfg.expect && { expected: cfg.expect, metExpectation: met }) });
+    run.finish(trainSummary(cfg, final, data.classes, data.train.images.shape[0] as number));
     // Final weights as safetensors with PyTorch state_dict names (backbone.*, embedding.*, bn.*, head.*).
     const sd = model.stateDict();
     run.checkpoints.save(cfg.train.epochs, serialize(sd, { loss: cfg.loss.name, dataset: cfg.data.dataset }));

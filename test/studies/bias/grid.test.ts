@@ -107,10 +107,22 @@ test("a small grid writes every output, resumes without rerunning, and records a
     "det",
     "reliability",
     "gap-imbalance",
-    "table",
     "loss",
   ])
     assert.ok(kinds.has(k), `report has a ${k} chart`);
+  // Claims and the metric frame are the findings page's (src/report/findings/bias.ts), from the summary.
+  const full = summaryOf(dir) as Summary & {
+    kind: string;
+    trends: { family: string }[];
+    frame: { split: string; loss: string; groups: Record<string, unknown> }[];
+  };
+  assert.equal(full.kind, "bias-study");
+  assert.ok(
+    full.trends.some((t) => t.family === "primary"),
+    "the accuracy trend per loss is the primary family",
+  );
+  assert.equal(full.frame.length, 4, "metric frame: 2 splits × 2 losses");
+  assert.deepEqual(Object.keys(full.frame[0]!.groups), ["a", "b"]);
 
   // A config change that affects cells means new cells, never stale ones.
   const changed = await runBiasStudy(
