@@ -38,6 +38,27 @@ export function dtypeName(code: number): DType {
   return n;
 }
 
+/** Bytes per element of each dtype (c10::elementSize): the one table for file formats and buckets. */
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
+  uint8: 1,
+  int8: 1,
+  int16: 2,
+  int32: 4,
+  int64: 8,
+  float16: 2,
+  float32: 4,
+  float64: 8,
+  bool: 1,
+  bfloat16: 2,
+};
+
+export function itemSize(d: DType): number {
+  const n = DTYPE_BYTES[d];
+  if (n === undefined)
+    throw new TypeError(`unknown dtype '${String(d)}'; expected one of ${Object.keys(codes).join(", ")}`);
+  return n;
+}
+
 export const isFloating = (d: DType): boolean =>
   d === "float16" || d === "float32" || d === "float64" || d === "bfloat16";
 

@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { noGrad } from "./autograd.js";
-import { type DType, dtypeCode } from "./dtype.js";
+import { type DType, dtypeCode, itemSize } from "./dtype.js";
 import { TorchError } from "./errors.js";
 import { native } from "./native.js";
 import { tidy } from "./scope.js";
@@ -38,18 +38,6 @@ const TO_ST: Partial<Record<DType, string>> = {
   bool: "BOOL",
 };
 const FROM_ST = new Map<string, DType>(Object.entries(TO_ST).map(([k, v]) => [v as string, k as DType]));
-const ITEM_SIZE: Record<DType, number> = {
-  float64: 8,
-  int64: 8,
-  float32: 4,
-  int32: 4,
-  float16: 2,
-  bfloat16: 2,
-  int16: 2,
-  int8: 1,
-  uint8: 1,
-  bool: 1,
-};
 /** The reference implementation refuses headers above 100 MB (MAX_HEADER_SIZE). */
 const MAX_HEADER = 100_000_000;
 const METADATA_KEY = "__metadata__";
@@ -93,7 +81,7 @@ function plan(tensors: TensorMap, metadata: Record<string, string> | undefined, 
     if (typeof v !== "string") fail(where, `metadata value for '${k}' must be a string, got ${typeof v}`);
   // Larger elements first keeps every tensor aligned to its element size (headers are padded to 8).
   const order = items
-    .map(([name, t], i) => ({ name, t, i, size: ITEM_SIZE[t.dtype] }))
+    .map(([name, t], i) => ({ name, t, i, size: itemSize(t.dtype) }))
     .sort((a, b) => b.size - a.size || a.i - b.i);
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header[METADATA_KEY] = metadata;
@@ -280,7 +268,7 @@ function parseEntry(name: string, info: unknown, where: string): Entry {
     return fail(where, `${at}: data_offsets must be two non-negative integers, got ${JSON.stringify(offsets)}`);
   const [begin, end] = offsets as [number, number];
   if (end < begin) return fail(where, `${at}: data_offsets [${begin}, ${end}] end before they begin`);
-  const need = (shape as number[]).reduce((a, b) => a * b, 1) * ITEM_SIZE[dt];
+  const need = (shape as number[]).reduce((a, b) => a * b, 1) * itemSize(dt);
   if (end - begin !== need)
     return fail(where, `${at}: data_offsets cover ${end - begin} bytes but ${dtype} shape [${shape}] needs ${need}`);
   return { name, dtype: dt, shape: shape as number[], begin, end };
