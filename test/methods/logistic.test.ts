@@ -91,7 +91,7 @@ test("separable 1-D toy: W = ±a where λa = 1/(1 + e^{2a}) (the stationarity co
       if (l2 * mid < 1 / (1 + Math.exp(2 * mid))) lo = mid;
       else hi = mid;
     }
-    const X = fromTypedArray(new Float32Array([-1, 1, -1, 1]), [4, 1]);
+    const X = fromTypedArray(new Float64Array([-1, 1, -1, 1]), [4, 1]);
     const fit = fitLogistic(X, Int32Array.from([0, 1, 0, 1]), 2, { l2, gradTol: 1e-10 });
     assert.ok(fit.converged, `not converged: |g| ${fit.gradMax}`);
     assert.ok(Math.abs(fit.params[0]! + lo) < 1e-8 && Math.abs(fit.params[1]! - lo) < 1e-8, `${fit.params} vs ±${lo}`);
