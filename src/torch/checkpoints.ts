@@ -32,8 +32,13 @@ export class CheckpointDir {
    */
   save(step: number, data: Uint8Array, ext = ".safetensors"): string {
     const path = this.pathFor(step, ext);
-    writeFileSync(`${path}.tmp`, data);
-    renameSync(`${path}.tmp`, path);
+    try {
+      writeFileSync(`${path}.tmp`, data);
+      renameSync(`${path}.tmp`, path);
+    } catch (e) {
+      rmSync(`${path}.tmp`, { force: true }); // no partial file left behind (disk full, #14)
+      throw e;
+    }
     this.prune();
     return path;
   }
