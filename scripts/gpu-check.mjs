@@ -10,7 +10,7 @@
 // One JSON out (--out FILE, default gpu-check.json). Every step records ok/error/seconds and goes on.
 // --cpu (or --dry-run): the same steps on this machine's CPU with tiny sizes, the installed addon
 // (FACELAB_NATIVE or native/build) and Debian's PyTorch, bf16 for AMP and Gloo for the group — to
-// test this script without a GPU.
+// test this script without a GPU. --only build,tests,resnet50,simclr,nccl runs some steps.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +21,8 @@ import { libtorchFromWheel } from "./torch-wheel.mjs";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
 const cpu = argv.includes("--cpu") || argv.includes("--dry-run");
+const onlyIdx = argv.indexOf("--only"); // e.g. --only tests,nccl
+const only = onlyIdx >= 0 ? new Set(argv[onlyIdx + 1].split(",")) : undefined;
 const outIdx = argv.indexOf("--out");
 const outFile = outIdx >= 0 ? argv[outIdx + 1] : join(root, "gpu-check.json");
 const cache = process.env.FACELAB_CACHE ?? join(root, "node_modules", ".cache", "facelab");
@@ -42,6 +44,10 @@ function sh(cmd, args, { env = {}, timeoutS = 300 } = {}) {
 }
 
 function step(name, fn) {
+  if (only && !only.has(name)) {
+    report.steps[name] = { ok: true, skipped: "not in --only" };
+    return;
+  }
   const s = Date.now();
   process.stderr.write(`gpu-check: ${name}…\n`);
   try {
@@ -185,10 +191,10 @@ step("simclr", () => {
         "cudnnBenchmark=true",
       ];
   const epochs = cpu ? 1 : 2;
-  try {
+  const run = (settings) => {
     const args = ["--import", "tsx", "src/cli/main.ts", "simclr", "run", "simclr-faces-synthetic"];
     for (const s of [
-      ...sets,
+      ...settings,
       `device=${device}`,
       `pretrain.epochs=${epochs + 1}`, // --stop-after ends pretraining before evaluation
       "pretrain.monitor.knn=false",
@@ -196,9 +202,23 @@ step("simclr", () => {
     ])
       args.push("--set", s);
     args.push("--stop-after", String(epochs), "--runs", runs, "--no-report");
+    return sh(process.execPath, args, { env: runEnv, timeoutS: 240 });
+  };
+  try {
     const s = Date.now();
-    const out = sh(process.execPath, args, { env: runEnv, timeoutS: 240 });
-    return { epochs, settings: sets, seconds: (Date.now() - s) / 1000, tail: out.trim().split("\n").slice(-3) };
+    let used = sets;
+    let out;
+    try {
+      out = run(used);
+    } catch (e) {
+      // A config without the compute keys yet (precision, memoryFormat, cudnnBenchmark): fp32 then, and say so.
+      if (!/unknown config key "(precision|memoryFormat|cudnnBenchmark)"/.test(e.message)) throw e;
+      used = sets.filter((k) => !/^(precision|memoryFormat|cudnnBenchmark)=/.test(k));
+      out = run(used);
+    }
+    const note =
+      used === sets ? undefined : "this simclr config has no precision/memoryFormat keys: ran fp32, contiguous";
+    return { epochs, settings: used, note, seconds: (Date.now() - s) / 1000, tail: out.trim().split("\n").slice(-3) };
   } finally {
     rmSync(runs, { recursive: true, force: true });
   }
