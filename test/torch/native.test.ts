@@ -27,3 +27,32 @@ test("a CUDA build is CUDA-built with NCCL, and says why CUDA is unusable when i
   if (info.cudaAvailable) assert.equal(reason, null);
   else assert.match(reason ?? "", info.cudaBuilt ? /no CUDA device/ : /has no CUDA/);
 });
+
+test("operator ids are shared by every thread that loads the addon (one id per name.overload)", async () => {
+  const { Worker } = await import("node:worker_threads");
+  const { native } = await import("../../src/torch/native.js");
+  const path =
+    process.env.FACELAB_NATIVE ?? new URL("../../native/build/Release/facelab_native.node", import.meta.url).pathname;
+  const main = native.opId("aten::mul", "Tensor");
+  assert.equal(native.opId("aten::mul", "Tensor"), main, "asking again returns the same id");
+  const code = `const { parentPort, workerData } = require("node:worker_threads");
+    const a = require(workerData);
+    const ids = [];
+    for (let i = 0; i < 200; i++) ids.push(a.opId("aten::mul", "Tensor"), a.opId("aten::addmm", ""));
+    parentPort.postMessage(ids);`;
+  const fromWorkers = await Promise.all(
+    [0, 1, 2].map(
+      () =>
+        new Promise<number[]>((resolve, reject) => {
+          const w = new Worker(code, { eval: true, workerData: path });
+          w.once("message", resolve);
+          w.once("error", reject);
+        }),
+    ),
+  );
+  const addmm = native.opId("aten::addmm", "");
+  for (const ids of fromWorkers)
+    for (let i = 0; i < ids.length; i += 2) assert.deepEqual([ids[i], ids[i + 1]], [main, addmm]);
+  assert.equal(native.schema(main).startsWith("aten::mul.Tensor("), true);
+  assert.throws(() => native.call(1e9), /unknown operator id/);
+});
