@@ -21,7 +21,7 @@ import {
   isLaunched,
   isMainProcess,
 } from "../../torch/distributed/index.js";
-import { fromTypedArray, manualSeed, type Tensor, tensor, tidy } from "../../torch/index.js";
+import { F, fromTypedArray, manualSeed, type Tensor, tensor, tidy } from "../../torch/index.js";
 import { serialize } from "../../torch/safetensors.js";
 import { TRAIN_CHART_IDS, trainSummary } from "./report.js";
 
@@ -39,6 +39,8 @@ export const trainConfigSchema = z.strictObject({
     identities: z.number().int().min(2).default(50),
     imagesPerIdentity: z.number().int().min(2).default(8),
     imageSize: z.number().int().min(8).default(32),
+    /** Fashion-MNIST / CIFAR-10: resize to this side once after loading (bilinear), e.g. 32 for 28 px (issue #15). */
+    resize: z.number().int().min(8).optional(),
   }),
   model: faceRecModelSchema,
   loss: z.looseObject({ name: z.string() }),
@@ -51,8 +53,8 @@ export const trainConfigSchema = z.strictObject({
       weightDecay: z.number().min(0).default(5e-4),
       warmupEpochs: z.number().min(0).default(1),
       clipGradNorm: z.number().positive().optional(),
-      /** Random resized crop (area 0.7–1) and horizontal flip of each training batch. */
-      augment: z.boolean().default(true),
+      /** Random resized crop (area 0.7–1) and horizontal flip of each training batch; "flip" = flip only. */
+      augment: z.union([z.boolean(), z.literal("flip")]).default(true),
       seed: z.number().int().min(0).default(0),
       /** Under `facelab launch`: BatchNorm statistics over the global batch (SyncBatchNorm); no effect in one process. */
       syncBatchNorm: z.boolean().default(false),
@@ -89,6 +91,16 @@ function toSplit(set: MemoryImageSet, limit: number | undefined, seed: number, l
   }));
 }
 
+/** A split's uint8 images resized to side×side once (bilinear, as the reference's 28 → 32 px); the old tensor is freed. */
+function resized(s: Split, side: number | undefined): Split {
+  if (side === undefined || (s.images.shape[2] === side && s.images.shape[3] === side)) return s;
+  const images = tidy(() =>
+    F.interpolate(s.images.float(), { size: [side, side], mode: "bilinear" }).round().clamp(0, 255).to("uint8"),
+  );
+  s.images.dispose();
+  return { images, labels: s.labels };
+}
+
 export async function loadTrainData(cfg: TrainConfig): Promise<Loaded> {
   const d = cfg.data;
   const seed = cfg.train.seed;
@@ -97,8 +109,8 @@ export async function loadTrainData(cfg: TrainConfig): Promise<Loaded> {
     const te = readFashionMnist("test", { dir: d.dir });
     const lab = (s: MemoryImageSet) => (i: number) => s.items[i]?.label as number;
     return {
-      train: toSplit(tr, d.trainLimit, seed, lab(tr)),
-      test: toSplit(te, d.testLimit, seed, lab(te)),
+      train: resized(toSplit(tr, d.trainLimit, seed, lab(tr)), d.resize),
+      test: resized(toSplit(te, d.testLimit, seed, lab(te)), d.resize),
       classes: [...FASHION_MNIST_CLASSES],
     };
   }
@@ -108,8 +120,8 @@ export async function loadTrainData(cfg: TrainConfig): Promise<Loaded> {
     const te = readCifar10(d.dir, "test");
     const lab = (s: MemoryImageSet) => (i: number) => s.items[i]?.label as number;
     return {
-      train: toSplit(tr, d.trainLimit, seed, lab(tr)),
-      test: toSplit(te, d.testLimit, seed, lab(te)),
+      train: resized(toSplit(tr, d.trainLimit, seed, lab(tr)), d.resize),
+      test: resized(toSplit(te, d.testLimit, seed, lab(te)), d.resize),
       classes: [...(tr.classes ?? [])],
     };
   }
@@ -139,13 +151,13 @@ export async function loadTrainData(cfg: TrainConfig): Promise<Loaded> {
   };
 }
 
-/** Crop (area 0.7–1) + flip on a [−1,1] batch, through the data layer's batched augmentation. */
-function cropFlip(size: number): (x: Tensor, step: number) => Tensor {
+/** Crop (area minArea–1; 1 = flip only) + flip on a [−1,1] batch, through the data layer's batched augmentation. */
+function cropFlip(size: number, minArea: number): (x: Tensor, step: number) => Tensor {
   const cfg: FaceConfig = {
     kind: "face",
     size,
-    scale: [0.7, 1],
-    ratio: [3 / 4, 4 / 3],
+    scale: [minArea, 1],
+    ratio: minArea === 1 ? [1, 1] : [3 / 4, 4 / 3],
     flipP: 0.5,
     blur: null,
     downscale: null,
@@ -233,7 +245,7 @@ async function trainAndEvaluate(
       });
     await trainRecognizer(model, data.train, {
       ...cfg.train,
-      augment: cfg.train.augment ? cropFlip(size) : undefined,
+      augment: cfg.train.augment ? cropFlip(size, cfg.train.augment === "flip" ? 1 : 0.7) : undefined,
       onStep: (s) => {
         if (!run) return;
         if (s.step % steps === 0)
