@@ -10,6 +10,7 @@ import {
   type CosFaceOptions,
   cosFaceLoss,
   MARGIN_SCALE,
+  type SoftmaxOptions,
   softmaxLoss,
 } from "./margins.js";
 import { meanFeatureNorm, type RingLossOptions, ringLoss } from "./ring.js";
@@ -60,14 +61,19 @@ export abstract class ClassifierHead extends nn.Module<[Tensor, Tensor], LossOut
 /** Plain linear classifier + softmax cross-entropy (PyTorch nn.Linear initialisation). */
 export class SoftmaxHead extends ClassifierHead {
   readonly bias: Tensor | null;
-  constructor(inFeatures: number, numClasses: number, o: HeadFactoryOptions & { bias?: boolean } = {}) {
-    super(inFeatures, numClasses, o);
+  constructor(
+    inFeatures: number,
+    numClasses: number,
+    readonly options: HeadFactoryOptions & SoftmaxOptions & { bias?: boolean } = {},
+  ) {
+    super(inFeatures, numClasses, options);
+    const o = options;
     this.bias = this.registerParameter("bias", (o.bias ?? true) ? empty([numClasses], o) : null);
     nn.init.kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (this.bias) nn.init.uniform_(this.bias, -1 / Math.sqrt(inFeatures), 1 / Math.sqrt(inFeatures));
   }
   forward(features: Tensor, labels: Tensor): LossOutput {
-    return softmaxLoss(features, this.weight, this.bias, labels);
+    return softmaxLoss(features, this.weight, this.bias, labels, this.options);
   }
   logits(features: Tensor): Tensor {
     return nn.functional.linear(features, this.weight, this.bias);
@@ -107,7 +113,7 @@ export class RingSoftmaxHead extends SoftmaxHead {
   constructor(
     inFeatures: number,
     numClasses: number,
-    o: HeadFactoryOptions & { bias?: boolean; ring?: RingLossOptions & { radius?: number } } = {},
+    o: HeadFactoryOptions & SoftmaxOptions & { bias?: boolean; ring?: RingLossOptions & { radius?: number } } = {},
   ) {
     super(inFeatures, numClasses, o);
     this.ring = this.registerModule("ring", new RingLoss(o.ring ?? {}, o));
@@ -188,48 +194,4 @@ export class CosFaceHead extends ScaledCosineHead<CosFaceOptions> {
 export class ArcFaceHead extends ScaledCosineHead<ArcFaceOptions> {
   protected readonly marginLoss = arcFaceLoss;
   protected readonly defaultScale = MARGIN_SCALE;
-}
-
-export const HEAD_NAMES = ["softmax", "ring", "sphereface", "sphereface-r", "cosface", "arcface"] as const;
-export type HeadName = (typeof HEAD_NAMES)[number];
-
-export interface HeadOptions extends HeadFactoryOptions {
-  /** s for sphereface-r / cosface / arcface. */
-  scale?: number;
-  /** Margin: integer m for sphereface, real m for sphereface-r, additive m for cosface/arcface. */
-  m?: number;
-  easyMargin?: boolean;
-  /** λ schedule of the original A-Softmax. */
-  schedule?: Partial<SphereFaceLambdaSchedule>;
-  /** Ring loss settings for "ring". */
-  ring?: RingLossOptions & { radius?: number };
-}
-
-/** A head by loss name (for configs: `loss: arcface`). */
-export function createHead(
-  name: HeadName,
-  inFeatures: number,
-  numClasses: number,
-  o: HeadOptions = {},
-): ClassifierHead {
-  const f = { dtype: o.dtype, device: o.device };
-  switch (name) {
-    case "softmax":
-      return new SoftmaxHead(inFeatures, numClasses, f);
-    case "ring":
-      return new RingSoftmaxHead(inFeatures, numClasses, { ...f, ring: o.ring });
-    case "sphereface":
-      return new SphereFaceHead(inFeatures, numClasses, { ...f, m: o.m, schedule: o.schedule });
-    case "sphereface-r":
-      return new SphereFaceRHead(inFeatures, numClasses, { ...f, scale: o.scale, m: o.m });
-    case "cosface":
-      return new CosFaceHead(inFeatures, numClasses, { ...f, scale: o.scale, m: o.m });
-    case "arcface":
-      return new ArcFaceHead(inFeatures, numClasses, { ...f, scale: o.scale, m: o.m, easyMargin: o.easyMargin });
-    default:
-      throw new TorchError(
-        `unknown loss head ${JSON.stringify(name)}; expected one of ${HEAD_NAMES.join(", ")}`,
-        "ValueError",
-      );
-  }
 }

@@ -1,14 +1,22 @@
 // facelab/losses: pure loss functions over Tensors (and, in modules.ts, heads that own parameters).
+export { byolLoss } from "./byol.js";
 export { checkHeadInputs, cosineLogits, type LossOutput } from "./common.js";
+export {
+  createHead,
+  HEAD_NAMES,
+  HEADS,
+  type HeadName,
+  type LossConfig,
+  type LossConfigInput,
+  LossConfigSchema,
+  parseLossConfig,
+} from "./config.js";
+export { LOSS_DEFAULTS } from "./defaults.js";
 export {
   ArcFaceHead,
   ClassifierHead,
   CosFaceHead,
-  createHead,
-  HEAD_NAMES,
   type HeadFactoryOptions,
-  type HeadName,
-  type HeadOptions,
   RingLoss,
   RingSoftmaxHead,
   ScaledCosineHead,
@@ -23,6 +31,7 @@ export {
   cosFaceLoss,
   crossEntropyLoss,
   MARGIN_SCALE,
+  type SoftmaxOptions,
   softmaxLoss,
 } from "./margins.js";
 export { type NtXentGlobalBatch, type NtXentOptions, type NtXentOutput, ntXent, ntXentWithLogits } from "./ntxent.js";

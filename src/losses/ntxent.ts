@@ -5,6 +5,7 @@
 // google's code returns loss_a + loss_b (each a mean over N), i.e. twice this value; lightly and
 // sthalles average over the 2N anchors as here.
 import { arange, cat, F, type Tensor, TorchError, tidy } from "../torch/index.js";
+import { LOSS_DEFAULTS } from "./defaults.js";
 
 /** The global batch gathered from all workers, for negatives across processes. */
 export interface NtXentGlobalBatch {
@@ -17,7 +18,7 @@ export interface NtXentGlobalBatch {
 }
 
 export interface NtXentOptions {
-  /** τ (SimCLR paper and lightly default 0.5; 0.1–0.2 for short runs, simclr.md §4). */
+  /** τ (default LOSS_DEFAULTS.ntxent.temperature; the paper and lightly use 0.5, short runs 0.1–0.2, simclr.md §4). */
   temperature?: number;
   /**
    * Negatives from other workers. The local rows of the gathered batch are replaced by the local
@@ -46,7 +47,7 @@ export function ntXent(z1: Tensor, z2: Tensor, o: NtXentOptions = {}): Tensor {
 
 /** NT-Xent plus its logits and positive indices (for a contrastive-accuracy monitor). */
 export function ntXentWithLogits(z1: Tensor, z2: Tensor, o: NtXentOptions = {}): NtXentOutput {
-  const tau = o.temperature ?? 0.5;
+  const tau = o.temperature ?? LOSS_DEFAULTS.ntxent.temperature;
   if (!(Number.isFinite(tau) && tau > 0))
     throw new TorchError(`ntXent: temperature must be > 0, got ${tau}`, "ValueError");
   const s1 = z1.shape;

@@ -1,6 +1,7 @@
 // Ring loss (Zheng, Pal, Savvides, CVPR 2018, arXiv 1803.00130): a soft feature-norm constraint
 // added to softmax cross-entropy, pulling every ‖f(x)‖ toward a learned radius R.
 import { noGrad, type Tensor, TorchError, tidy } from "../torch/index.js";
+import { LOSS_DEFAULTS } from "./defaults.js";
 
 export type RingLossType = "l2" | "ratio";
 
@@ -18,8 +19,10 @@ export interface RingLossOptions {
 
 /** The ring penalty alone (add it to the softmax loss). radius is a scalar or 1-element tensor. */
 export function ringLoss(features: Tensor, radius: Tensor, o: RingLossOptions = {}): Tensor {
-  const type = o.type ?? "l2";
-  const lambda = o.weight ?? (type === "l2" ? 0.01 : 1);
+  const type = o.type ?? LOSS_DEFAULTS.ring.type;
+  if (type !== "l2" && type !== "ratio")
+    throw new TorchError(`ringLoss: type must be "l2" or "ratio", got ${JSON.stringify(type)}`, "ValueError");
+  const lambda = o.weight ?? LOSS_DEFAULTS.ring.weight[type];
   if (features.ndim !== 2)
     throw new TorchError(`ringLoss: features must be 2-D (N,D), got shape [${features.shape.join(",")}]`, "ValueError");
   if (radius.numel !== 1)

@@ -3,6 +3,7 @@
 // Sources are cited in ../../shared/reference/face-losses-and-bias.md §1.1–1.3.
 import { F, noGrad, type Tensor, TorchError, where } from "../torch/index.js";
 import { checkHeadInputs, checkPositive, cosineLogits, type LossOutput, targetMask } from "./common.js";
+import { LOSS_DEFAULTS } from "./defaults.js";
 
 /**
  * cos(mθ) as the Chebyshev polynomial T_m(cos θ) (T0=1, T1=c, T_{n+1}=2c·T_n−T_{n−1}; m=4 gives
@@ -48,19 +49,15 @@ export function aSoftmaxPsi(cos: Tensor, m = 4): Tensor {
   return chebyshevCos(cos, m).mul(sign).sub(k.mul(2));
 }
 
-/** The Caffe defaults of the λ schedule (wy1iu/sphereface sphereface_model.prototxt, also face.evoLVe). */
-export const SPHEREFACE_LAMBDA_DEFAULTS: Readonly<SphereFaceLambdaSchedule> = {
-  base: 1000,
-  gamma: 0.12,
-  power: 1,
-  lambdaMin: 5,
-};
+/** The Caffe defaults of the λ schedule (LOSS_DEFAULTS.sphereface.lambda; wy1iu/sphereface prototxt, also face.evoLVe). */
+export const SPHEREFACE_LAMBDA_DEFAULTS: Readonly<SphereFaceLambdaSchedule> = LOSS_DEFAULTS.sphereface.lambda;
 
 export interface SphereFaceLambdaSchedule {
   base: number;
   gamma: number;
   power: number;
-  lambdaMin: number;
+  /** The floor λ_min. */
+  min: number;
 }
 
 /**
@@ -68,14 +65,14 @@ export interface SphereFaceLambdaSchedule {
  * λ reaches its floor of 5 after ≈1,659 iterations.
  */
 export function sphereFaceLambda(iter: number, o: Partial<SphereFaceLambdaSchedule> = {}): number {
-  const { base, gamma, power, lambdaMin } = { ...SPHEREFACE_LAMBDA_DEFAULTS, ...o };
+  const { base, gamma, power, min: lambdaMin } = { ...SPHEREFACE_LAMBDA_DEFAULTS, ...o };
   if (!(Number.isFinite(iter) && iter >= 0))
     throw new TorchError(`sphereFaceLambda: iter must be ≥ 0, got ${iter}`, "ValueError");
   return Math.max(lambdaMin, base * (1 + gamma * iter) ** -power);
 }
 
 export interface SphereFaceOptions {
-  /** Integer multiplicative margin (paper: 4). */
+  /** Integer multiplicative margin (default LOSS_DEFAULTS.sphereface.m = 4, the paper's). */
   m?: number;
   /** Annealing weight λ; the target logit is (λ·‖x‖cosθ + ‖x‖ψ(θ))/(1+λ). Use sphereFaceLambda(iter). */
   lambda?: number;
@@ -91,7 +88,7 @@ export function sphereFaceLoss(
   labels: Tensor,
   o: SphereFaceOptions = {},
 ): LossOutput {
-  const m = o.m ?? 4;
+  const m = o.m ?? LOSS_DEFAULTS.sphereface.m;
   const lambda = o.lambda ?? 0;
   checkHeadInputs("sphereFaceLoss", features, weight, labels);
   if (!(Number.isInteger(m) && m >= 1))
@@ -109,14 +106,14 @@ export function sphereFaceLoss(
   return { loss: F.crossEntropy(marginLogits, labels), logits };
 }
 
-/** Default scale s of SphereFace-R (opensphere: 30). */
-export const SPHEREFACE_R_SCALE = 30;
+/** Default scale s of SphereFace-R (LOSS_DEFAULTS; opensphere: 30). */
+export const SPHEREFACE_R_SCALE = LOSS_DEFAULTS["sphereface-r"].scale;
 
 export interface SphereFaceROptions {
   /** Scale s (default SPHEREFACE_R_SCALE). */
   scale?: number;
-  /** Multiplicative margin, any real ≥ 1 (opensphere @3119c97: 1.5; HEAD: 1.7). */
-  m?: number;
+  /** Multiplicative margin, any real ≥ 1 (default 1.5, opensphere @3119c97; HEAD: 1.7). */
+  multiplier?: number;
 }
 
 /**
@@ -132,10 +129,10 @@ export function sphereFaceRLoss(
   o: SphereFaceROptions = {},
 ): LossOutput {
   const s = o.scale ?? SPHEREFACE_R_SCALE;
-  const m = o.m ?? 1.5;
+  const m = o.multiplier ?? LOSS_DEFAULTS["sphereface-r"].multiplier;
   checkHeadInputs("sphereFaceRLoss", features, weight, labels);
   checkPositive("sphereFaceRLoss", "scale", s);
-  if (!(m >= 1)) throw new TorchError(`sphereFaceRLoss: m must be ≥ 1, got ${m}`, "ValueError");
+  if (!(m >= 1)) throw new TorchError(`sphereFaceRLoss: multiplier must be ≥ 1, got ${m}`, "ValueError");
   const cos = cosineLogits(features, weight);
   const mask = targetMask(labels, weight.shape[0] as number);
   const delta = noGrad(() => {

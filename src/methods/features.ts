@@ -3,7 +3,7 @@
 // and seeded batch orders (plain or class-balanced) so that resume reproduces an uninterrupted run.
 import type { Rng } from "../data/rng.js";
 import type { Encoder } from "../models/heads.js";
-import { cat, fromTypedArray, keep, noGrad, type Tensor, tidy, zeros } from "../torch/index.js";
+import { cat, fromTypedArray, keep, noGrad, type Tensor, tidy } from "../torch/index.js";
 
 /** Images as a uint8 N×C×H×W tensor plus optional integer labels (one per image). */
 export interface ImageTensorSet {
@@ -87,40 +87,4 @@ export function balancedBatches(labels: Int32Array, batchSize: number, rng: Rng)
   const out: Int32Array[] = [];
   for (let s = 0; s < draw.length; s += batchSize) out.push(draw.subarray(s, Math.min(draw.length, s + batchSize)));
   return out;
-}
-
-/**
- * Weighted kNN accuracy (Wu et al. 2018 as used by lightly's monitor, k=200, τ=0.1): cosine
- * similarities to a labelled bank, the top-k neighbours vote with weight exp(sim/τ).
- */
-export function knnAccuracy(
-  bank: Tensor,
-  bankLabels: Tensor,
-  query: Tensor,
-  queryLabels: Tensor,
-  numClasses: number,
-  k = 200,
-  temperature = 0.1,
-): number {
-  return tidy(() =>
-    noGrad(() => {
-      const kk = Math.min(k, bank.shape[0]!);
-      const b = bank.div(bank.norm(2, [1], true).clamp(1e-12));
-      const q = query.div(query.norm(2, [1], true).clamp(1e-12));
-      let correct = 0;
-      const n = q.shape[0]!;
-      for (let s = 0; s < n; s += 512) {
-        correct += tidy(() => {
-          const qs = q.narrow(0, s, Math.min(512, n - s));
-          const { values, indices } = qs.matmul(b.t()).topk(kk, 1);
-          const w = values.div(temperature).exp();
-          const nb = bankLabels.index([indices]); // (m, k) labels of the neighbours
-          const scores = zeros([nb.shape[0]!, numClasses]).scatterAdd(1, nb, w);
-          const truth = queryLabels.narrow(0, s, nb.shape[0]!);
-          return scores.argmax(1).eq(truth).sum().item();
-        });
-      }
-      return correct / n;
-    }),
-  );
 }

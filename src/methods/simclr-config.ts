@@ -3,6 +3,7 @@
 // every field has a default so a recipe names only what it changes. Defaults cite
 // reference/simclr.md (§ numbers) where they come from a paper or a reference implementation.
 import { z } from "zod";
+import { LOSS_DEFAULTS } from "../losses/defaults.js";
 
 const fraction = z.number().gt(0).lte(1);
 /** a [low, high] range with low ≤ high */
@@ -94,6 +95,12 @@ export const MonitorSchema = z.object({
 });
 
 export const PretrainSchema = z.object({
+  /** the self-supervised method by name (src/methods/registry.ts): simclr (NT-Xent) or byol (EMA target, no negatives) */
+  method: z.enum(["simclr", "byol"]).default("simclr"),
+  /** BYOL only: τ_base of the EMA target (paper 0.996 for 1000 epochs; 0.99 for short runs, solo-learn) and the predictor's hidden width (0 = the projector's) */
+  byol: z
+    .strictObject({ tau: z.number().min(0).lt(1).default(0.99), predictorHidden: z.number().int().min(0).default(0) })
+    .prefault({}),
   epochs: z.number().int().min(0).default(100),
   batchSize: z.number().int().min(2).default(256),
   optimizer: z.enum(["lars", "sgd", "adamw"]).default("lars"),
@@ -105,8 +112,8 @@ export const PretrainSchema = z.object({
   /** LARS trust coefficient (google lars_optimizer.py eeta) */
   eta: z.number().gt(0).default(0.001),
   warmupEpochs: z.number().min(0).default(10),
-  /** NT-Xent temperature: 0.2 for short runs, 0.5 for long ones (§6) */
-  temperature: z.number().gt(0).default(0.2),
+  /** NT-Xent temperature (SimCLR only; default LOSS_DEFAULTS.ntxent.temperature = 0.2 for short runs, 0.5 for long ones, §6) */
+  temperature: z.number().gt(0).default(LOSS_DEFAULTS.ntxent.temperature),
   augment: AugmentSchema.prefault({}),
   /** save a checkpoint every N epochs (and always at the end) */
   checkpointEvery: z.number().int().min(1).default(10),
@@ -137,11 +144,11 @@ export const LogisticProbeSchema = z.object({
    * standardised features, L2 chosen on a held-out part of the training labels (src/methods/logistic.ts)
    */
   enabled: z.boolean().default(false),
-  /** λ candidates (mean cross-entropy + λ/2·‖W‖²); default 10^-1 … 10^-6 in half decades */
+  /** λ candidates (mean cross-entropy + λ/2·‖W‖²); default 10^-1 … 10^-6 in decades */
   l2Grid: z.array(z.number().gt(0)).min(1).optional(),
   /** fraction of the training labels held out to choose λ */
   heldOut: z.number().gt(0).lt(1).default(0.1),
-  maxIter: z.number().int().min(1).default(200),
+  maxIter: z.number().int().min(1).default(100),
   /** also probe a randomly initialised encoder of the same shape */
   randomInitBaseline: z.boolean().default(true),
 });

@@ -63,6 +63,28 @@ export class ProjectionHead extends Module {
   }
 }
 
+/**
+ * BYOL's projector and predictor (Grill et al. 2020, §3.3): Linear → BatchNorm → ReLU → Linear, both
+ * linears with bias (paper: hidden 4096, output 256).
+ */
+export class MlpHead extends Module {
+  readonly net: Sequential;
+  constructor(
+    readonly inFeatures: number,
+    readonly hidden: number,
+    readonly out: number,
+  ) {
+    super();
+    this.net = this.registerModule(
+      "net",
+      new Sequential(new Linear(inFeatures, hidden), new BatchNorm1d(hidden), new ReLU(), new Linear(hidden, out)),
+    );
+  }
+  forward(x: Tensor): Tensor {
+    return this.net.call(x);
+  }
+}
+
 /** Anything with a feature extractor h = encoder.features(x) of a known width: a ResNet without its fc. */
 export interface Encoder extends Module {
   /** pooled features before any classifier, (N, featureDim) */

@@ -4,6 +4,8 @@ import {
   arcFaceLoss,
   createHead,
   HEAD_NAMES,
+  type HeadName,
+  type LossConfigInput,
   RingLoss,
   RingSoftmaxHead,
   SphereFaceHead,
@@ -37,9 +39,14 @@ test("heads by name: state_dict keys, forward = the pure loss with the head's we
       close(out.logits.sub(head.logits(x)).abs().max().item(), 0, 1e-12, `${name} logits`);
       assert.ok(Number.isFinite(out.loss.item()));
     }
-    using arc = createHead("arcface", 8, 5, { dtype: "float64", scale: 10, m: 0.3 });
-    close(arc.call(x, y).loss.item(), arcFaceLoss(x, arc.weight, y, { scale: 10, m: 0.3 }).loss.item(), 0, "arcface");
-    assert.throws(() => createHead("nope" as never, 8, 5), /unknown loss head/);
+    using arc = createHead({ name: "arcface", scale: 10, margin: 0.3 }, 8, 5, { dtype: "float64" });
+    close(
+      arc.call(x, y).loss.item(),
+      arcFaceLoss(x, arc.weight, y, { scale: 10, margin: 0.3 }).loss.item(),
+      0,
+      "arcface",
+    );
+    assert.throws(() => createHead("nope" as never, 8, 5), /unknown loss name "nope": expected one of softmax/);
   });
   assert.equal(liveTensors(), start);
 });
@@ -97,7 +104,15 @@ test("every head learns a separable toy problem (loss falls, train accuracy 100%
     const y = randint(0, 4, [64]);
     const x = centres.indexSelect(0, y).add(randn([64, 6]).mul(0.3));
     for (const name of HEAD_NAMES) {
-      using head = createHead(name, 6, 4, { scale: 8, m: name === "sphereface" ? 2 : undefined, ring: { radius: 5 } });
+      const cfg: Record<HeadName, LossConfigInput> = {
+        softmax: "softmax",
+        ring: { name: "ring", radius: 5 },
+        sphereface: { name: "sphereface", m: 2 },
+        "sphereface-r": { name: "sphereface-r", scale: 8 },
+        cosface: { name: "cosface", scale: 8 },
+        arcface: { name: "arcface", scale: 8 },
+      };
+      using head = createHead(cfg[name], 6, 4);
       const first = tidy(() => head.call(x, y).loss.item());
       let last = first;
       for (let step = 0; step < 60; step++) {

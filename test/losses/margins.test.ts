@@ -31,7 +31,7 @@ test("softmax baseline: logits x·Wᵀ+b and CE by hand", () => {
 
 test("CosFace: target logit s(cos θ − m) by hand; evaluation logits s·cos θ", () => {
   tidy(() => {
-    const out = cosFaceLoss(X(), W(), labels([1]), { scale: 2, m: 0.3 });
+    const out = cosFaceLoss(X(), W(), labels([1]), { scale: 2, margin: 0.3 });
     close(out.loss.item(), Math.log(1 + Math.exp(1.2 - 1.0)));
     for (const [i, v] of out.logits.toNumbers().entries()) close(v, [1.2, 1.6][i] as number, 1e-12);
   });
@@ -43,7 +43,10 @@ test("ArcFace: cos(θ+m) by hand, the threshold rule past π − m, and easy mar
     const s = 2;
     // Label 1: cos(acos 0.8 + 0.5) = 0.8·cos 0.5 − 0.6·sin 0.5.
     const t1 = 0.8 * Math.cos(m) - 0.6 * Math.sin(m);
-    close(arcFaceLoss(X(), W(), labels([1]), { scale: s, m }).loss.item(), Math.log(1 + Math.exp(s * 0.6 - s * t1)));
+    close(
+      arcFaceLoss(X(), W(), labels([1]), { scale: s, margin: m }).loss.item(),
+      Math.log(1 + Math.exp(s * 0.6 - s * t1)),
+    );
     // cos θ = −0.95 < cos(π − 0.5) = −0.8776: threshold rule gives cos θ − m·sin m.
     const x = f64([[-0.95, Math.sqrt(1 - 0.95 ** 2)]]);
     const w = f64([
@@ -53,21 +56,21 @@ test("ArcFace: cos(θ+m) by hand, the threshold rule past π − m, and easy mar
     const other = Math.sqrt(1 - 0.95 ** 2);
     const hard = -0.95 - m * Math.sin(m);
     close(
-      arcFaceLoss(x, w, labels([0]), { scale: s, m }).loss.item(),
+      arcFaceLoss(x, w, labels([0]), { scale: s, margin: m }).loss.item(),
       Math.log(1 + Math.exp(s * other - s * hard)),
       1e-9,
       "th",
     );
     // Easy margin keeps cos θ when cos θ ≤ 0.
     close(
-      arcFaceLoss(x, w, labels([0]), { scale: s, m, easyMargin: true }).loss.item(),
+      arcFaceLoss(x, w, labels([0]), { scale: s, margin: m, easyMargin: true }).loss.item(),
       Math.log(1 + Math.exp(s * other + s * 0.95)),
       1e-9,
       "easy",
     );
     // With margin 0 ArcFace is the normalised softmax.
     close(
-      arcFaceLoss(X(), W(), labels([1]), { scale: s, m: 0 }).loss.item(),
+      arcFaceLoss(X(), W(), labels([1]), { scale: s, margin: 0 }).loss.item(),
       Math.log(1 + Math.exp(s * 0.6 - s * 0.8)),
     );
   });
@@ -127,7 +130,7 @@ test("no NaN in loss or gradients at θ = 0 and θ = π", () => {
 
 test("validation", () => {
   tidy(() => {
-    assert.throws(() => arcFaceLoss(X(), W(), labels([0]), { m: 2 }), /m must be in/);
+    assert.throws(() => arcFaceLoss(X(), W(), labels([0]), { margin: 2 }), /margin must be in/);
     assert.throws(() => cosFaceLoss(X(), W(), labels([0]), { scale: 0 }), /scale/);
     assert.throws(() => cosFaceLoss(X(), W(), tensor([0]), {}), /int64/);
   });

@@ -53,8 +53,8 @@ test("ArcFace, CosFace and A-Softmax match PyTorch values and gradients", () => 
   tidy(() => {
     const y = tensor([2, 0, 1, 1], { dtype: "int64" });
     const heads = {
-      arcface: (x: Tensor, w: Tensor) => arcFaceLoss(x, w, y, { scale: 8, m: 0.5 }).loss,
-      cosface: (x: Tensor, w: Tensor) => cosFaceLoss(x, w, y, { scale: 8, m: 0.35 }).loss,
+      arcface: (x: Tensor, w: Tensor) => arcFaceLoss(x, w, y, { scale: 8, margin: 0.5 }).loss,
+      cosface: (x: Tensor, w: Tensor) => cosFaceLoss(x, w, y, { scale: 8, margin: 0.35 }).loss,
       sphereface: (x: Tensor, w: Tensor) => sphereFaceLoss(x, w, y, { lambda: 5 }).loss,
     };
     for (const [name, f] of Object.entries(heads)) {

@@ -107,7 +107,7 @@ test("opensphere SphereFace: value from the definition, gradient equals plain s�
     // Label 1: θ = acos 0.8, mθ (m=1.5) < π → k=0, target = s·cos(1.5θ).
     const s = 30;
     const want = Math.log(1 + Math.exp(s * 0.6 - s * Math.cos(1.5 * Math.acos(0.8))));
-    const out = sphereFaceRLoss(x, w, labels([1]), { scale: s, m: 1.5 });
+    const out = sphereFaceRLoss(x, w, labels([1]), { scale: s, multiplier: 1.5 });
     close(out.loss.item(), want, 1e-6);
     close(out.logits.toNumbers()[1] as number, s * 0.8, 1e-12);
     // The margin term is detached: ∂loss/∂cos is the softmax-of-margin-logits residual times s.
@@ -173,7 +173,7 @@ test("no NaN at θ = 0 and θ = π (features on and opposite their class weight)
     const wl = w.detach().requiresGrad_(true);
     for (const fn of [
       () => sphereFaceLoss(x, wl, labels([0, 0, 1]), { lambda: 0 }),
-      () => sphereFaceRLoss(x, wl, labels([0, 0, 1]), { m: 1.7 }),
+      () => sphereFaceRLoss(x, wl, labels([0, 0, 1]), { multiplier: 1.7 }),
     ]) {
       const { loss } = fn();
       assert.ok(Number.isFinite(loss.item()));

@@ -94,7 +94,8 @@ const simclrWorker = join(tmp, "simclr-worker.mts");
 writeFileSync(
   simclrWorker,
   `
-import { pretrain, simclrModel } from "${src("methods/pretrain.js")}";
+import { pretrain } from "${src("methods/pretrain.js")}";
+import { simclrModel } from "${src("methods/simclr.js")}";
 import { PretrainSchema } from "${src("methods/simclr-config.js")}";
 import { simclrViews } from "${src("methods/views.js")}";
 import { destroyProcessGroup, initProcessGroup, isLaunched } from "${src("torch/distributed/index.js")}";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type LabelledTask, labelledSubset, runEvalSuite } from "../../src/methods/evaluate.js";
-import { simclrModel } from "../../src/methods/pretrain.js";
+import { simclrModel } from "../../src/methods/simclr.js";
 import { EvaluateSchema } from "../../src/methods/simclr-config.js";
 import { ProjectionHead } from "../../src/models/heads.js";
 import { liveTensors, manualSeed } from "../../src/torch/index.js";

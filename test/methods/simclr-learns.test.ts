@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { extractFeatures, knnAccuracy, labelTensor } from "../../src/methods/features.js";
-import { pretrain, simclrModel } from "../../src/methods/pretrain.js";
+import { knnAccuracy } from "../../src/eval/knn.js";
+import { extractFeatures, labelTensor } from "../../src/methods/features.js";
+import { pretrain } from "../../src/methods/pretrain.js";
+import { simclrModel } from "../../src/methods/simclr.js";
 import { PretrainSchema } from "../../src/methods/simclr-config.js";
 import { linearProbe } from "../../src/methods/supervised.js";
 import { simclrViews } from "../../src/methods/views.js";
@@ -20,7 +22,7 @@ test("a short seeded SimCLR pretraining beats random init on linear probe and kN
     tidy(async () => {
       const a = extractFeatures(enc, train.images);
       const b = extractFeatures(enc, heldOut.images);
-      const knn = knnAccuracy(a, labelTensor(train.labels), b, labelTensor(heldOut.labels), 4, 20, 0.1);
+      const knn = knnAccuracy(a, labelTensor(train.labels), b, heldOut.labels, { k: 20, numClasses: 4 });
       const probe = (
         await linearProbe(a, train.labels, b, heldOut.labels, 4, {
           epochs: 30,

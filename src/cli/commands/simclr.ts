@@ -39,7 +39,9 @@ function printHeadline(summary: Record<string, unknown>): void {
 }
 
 export function register(program: Command): void {
-  const cmd = program.command("simclr").description("SimCLR pretraining and semi-supervised evaluation");
+  const cmd = program
+    .command("simclr")
+    .description("self-supervised pretraining (pretrain.method: simclr or byol) and semi-supervised evaluation");
 
   cmd
     .command("run")
@@ -105,10 +107,10 @@ export function register(program: Command): void {
 
   cmd
     .command("recipes")
-    .description("list the SimCLR recipes in configs/")
+    .description("list the SimCLR and BYOL recipes in configs/")
     .action(() => {
       for (const f of readdirSync(CONFIG_DIR)
-        .filter((f) => f.startsWith("simclr-") && f.endsWith(".yaml"))
+        .filter((f) => /^(simclr|byol)-.*\.yaml$/.test(f))
         .sort())
         console.log(f.replace(/\.yaml$/, ""));
     });

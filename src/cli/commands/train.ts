@@ -2,7 +2,7 @@
 // layer and a margin head (softmax, ring, sphereface, sphereface-r, cosface, arcface), also the
 // seed's CIFAR-10 / Fashion-MNIST baselines. Writes a run with loss curves and a confusion matrix.
 import type { Command } from "commander";
-import { LOSS_NAMES } from "../../methods/recognition/head.js";
+import { HEAD_NAMES } from "../../losses/index.js";
 import { loadConfig } from "../../runs/index.js";
 import { runTraining, trainConfigSchema } from "../../studies/supervised/recipe.js";
 import { collect, configPath } from "../options.js";
@@ -17,7 +17,7 @@ export function register(program: Command): void {
       "--config <recipe|file>",
       "train-fashion-mnist-ring, train-cifar10-ring, train-cifar10-asoftmax, train-faces-arcface, or YAML",
     )
-    .option("--loss <name>", `replace the recipe's loss (${LOSS_NAMES.join(", ")})`)
+    .option("--loss <name>", `replace the recipe's loss (${HEAD_NAMES.join(", ")})`)
     .option("--set <key=value>", "override a config value (repeatable), e.g. --set train.epochs=2", collect, [])
     .option("--runs <dir>", "runs root", "runs")
     .action(async (o: { config: string; loss?: string; set: string[]; runs: string }) => {

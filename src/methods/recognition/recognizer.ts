@@ -1,16 +1,22 @@
-// A face recognizer: src/models' FaceRecNet with a margin head chosen by loss name.
+// A face recognizer: src/models' FaceRecNet with the margin head of a loss config (src/losses' registry).
+import {
+  type ClassifierHead,
+  createHead,
+  type LossConfig,
+  type LossConfigInput,
+  parseLossConfig,
+} from "../../losses/index.js";
 import { FaceRecNet, type FaceRecOptions } from "../../models/facerec.js";
-import { checkLossName, type HeadOptions, MarginHead } from "./head.js";
 
-export type Recognizer = FaceRecNet<MarginHead>;
+export type Recognizer = FaceRecNet<ClassifierHead>;
 
 export interface RecognizerOptions extends FaceRecOptions {
   numClasses: number;
-  loss: string;
-  lossParams?: HeadOptions;
+  /** The loss by config ({ name: "arcface", margin: 0.5 }) or bare name for its defaults. */
+  loss: LossConfigInput | LossConfig;
 }
 
 export function createRecognizer(o: RecognizerOptions): Recognizer {
-  checkLossName(o.loss);
-  return new FaceRecNet(o, (dim) => new MarginHead(o.loss, dim, o.numClasses, o.lossParams));
+  const loss = parseLossConfig(o.loss); // before any parameter exists
+  return new FaceRecNet(o, (dim) => createHead(loss, dim, o.numClasses));
 }

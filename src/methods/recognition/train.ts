@@ -1,22 +1,12 @@
-// Identity-classification training for face recognition (and the CIFAR/Fashion-MNIST baselines):
-// SGD with momentum, linear warm-up then cosine decay per step, no weight decay on BatchNorm,
-// biases or Ring loss's radius (face.evoLVe: "wd not applied to BN params").
-// Data-parallel when a default process group of more than one rank exists (`facelab launch`):
-// rank 0's weights are broadcast, every rank builds the same global batch from the same seeded
-// permutation and keeps its contiguous 1/W of the rows, and gradients are averaged before the step,
-// so W workers with global batch B take the steps one process with batch B takes (up to BatchNorm,
-// whose batch statistics are per rank as in PyTorch DDP, unless syncBatchNorm makes them global).
-
+// Identity-classification training for face recognition (and the CIFAR/Fashion-MNIST baselines), a
+// method on the shared Trainer (../trainer.ts): SGD with momentum, its one warm-up + cosine schedule
+// and weight-decay exclusion (BatchNorm, biases, Ring loss's radius — face.evoLVe: "wd not applied to
+// BN params"). Data-parallel under `facelab launch`: every rank builds the same global batch from the
+// same seeded permutation and keeps its contiguous 1/W of the rows, so W workers with global batch B
+// take the steps one process with batch B takes (up to BatchNorm, per rank unless syncBatchNorm).
 import type { FaceRecNet } from "../../models/facerec.js";
-import {
-  convertSyncBatchNorm,
-  DistributedDataParallel,
-  getDefaultGroup,
-  reduceMetrics,
-  revertSyncBatchNorm,
-} from "../../torch/distributed/index.js";
-import { cat, manualSeed, noGrad, randperm, type Tensor, TorchError, tidy } from "../../torch/index.js";
-import { clipGradNorm, SGD, WarmupCosineLR } from "../../torch/optim/index.js";
+import { cat, keep, noGrad, randperm, type Tensor, TorchError, tidy } from "../../torch/index.js";
+import { type EpochRecord, Trainer, type TrainingMethod } from "../trainer.js";
 import type { Recognizer } from "./recognizer.js";
 
 export interface LabelledImages {
@@ -68,125 +58,66 @@ export function toInput(images: Tensor): Tensor {
   return images.float();
 }
 
-/** Trains model in place; returns the per-epoch history. Throws if the loss stops being finite. */
+/** Trains model in place on the shared Trainer; returns the per-epoch history. Throws if the loss stops being finite. */
 export async function trainRecognizer(model: Recognizer, data: LabelledImages, o: TrainOptions): Promise<EpochStats[]> {
-  const group = getDefaultGroup();
-  const sync = o.syncBatchNorm === true && group !== undefined && group.worldSize > 1;
-  if (sync) convertSyncBatchNorm(model, group);
-  const dist: { ddp?: DistributedDataParallel<Recognizer> } = {};
-  try {
-    return await trainSteps(model, data, o, dist);
-  } finally {
-    // Gradient hooks off and BatchNorm back to per-process, so rank 0 alone can evaluate the model.
-    dist.ddp?.dispose();
-    if (sync) revertSyncBatchNorm(model);
-  }
-}
-
-async function trainSteps(
-  model: Recognizer,
-  data: LabelledImages,
-  o: TrainOptions,
-  dist: { ddp?: DistributedDataParallel<Recognizer> },
-): Promise<EpochStats[]> {
   const n = data.images.shape[0] as number;
   if (data.labels.shape[0] !== n)
     throw new TorchError(`trainRecognizer: ${n} images but ${data.labels.shape[0]} labels`, "ValueError");
   if (n < 2) throw new TorchError("trainRecognizer: need at least 2 training images", "ValueError");
-  manualSeed(o.seed ?? 0);
   const batchSize = Math.min(o.batchSize, n);
-  const group = getDefaultGroup();
-  const world = group?.worldSize ?? 1;
-  if (batchSize % world !== 0)
-    throw new TorchError(
-      `trainRecognizer: the global batch size ${batchSize} must be divisible by the number of workers (${world})`,
-      "ValueError",
-    );
-  const local = batchSize / world;
-  const ddp = group && world > 1 ? await DistributedDataParallel.wrap(model, { group }) : undefined;
-  dist.ddp = ddp;
   // Drop the last partial batch: BatchNorm1d on a batch of 1 has no variance.
   const stepsPerEpoch = Math.max(1, Math.floor(n / batchSize));
-  const totalSteps = stepsPerEpoch * o.epochs;
-  const decay: [string, Tensor][] = [];
-  const noDecay: [string, Tensor][] = [];
-  for (const [name, p] of model.namedParameters()) (p.ndim <= 1 ? noDecay : decay).push([name, p]);
-  const opt = new SGD(
-    [
-      { params: decay, weightDecay: o.weightDecay ?? 5e-4 },
-      { params: noDecay, weightDecay: 0 },
-    ],
-    { lr: o.lr, momentum: o.momentum ?? 0.9 },
-  );
-  const sched = new WarmupCosineLR(opt, {
-    warmupSteps: Math.min(totalSteps, Math.round((o.warmupEpochs ?? 0) * stepsPerEpoch)),
-    totalSteps,
+  let perm: Tensor | undefined;
+  const method: TrainingMethod = {
+    name: `${model.head.constructor.name} training`,
+    model,
+    stepsPerEpoch: () => stepsPerEpoch,
+    beginEpoch: () => {
+      perm?.dispose();
+      perm = keep(randperm(n, { dtype: "int64" })); // from the Trainer's (seed, epoch) generator
+    },
+    trainingStep: (ctx) => {
+      const idx = (perm as Tensor).narrow(0, ctx.batch * batchSize, batchSize);
+      let x = toInput(data.images.indexSelect(0, idx));
+      if (o.augment) x = o.augment(x, ctx.step);
+      let y = data.labels.indexSelect(0, idx);
+      if (ctx.world > 1) {
+        // The whole global batch is built and augmented on every rank (cheap next to the
+        // forward/backward) so the augmentation draws match a single process exactly.
+        x = x.narrow(0, ctx.offset, ctx.local);
+        y = y.narrow(0, ctx.offset, ctx.local);
+      }
+      const out = model.head.call(model.call(x), y);
+      const accuracy = noGrad(() => out.logits.argmax(1).eq(y).double().mean().item());
+      return { loss: out.loss, metrics: { accuracy } };
+    },
+    divergenceHint: "try a smaller lr, warm-up epochs, clipGradNorm, or (A-Softmax) a larger lambda.min",
+  };
+  const stats = (r: EpochRecord): EpochStats => ({
+    epoch: r.epoch,
+    loss: r.loss,
+    trainAccuracy: r.metrics.accuracy ?? Number.NaN,
+    seconds: r.seconds,
+    lr: r.lr,
   });
-  const history: EpochStats[] = [];
-  let step = 0;
-  model.train();
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const t0 = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    const perm = randperm(n, { dtype: "int64" });
-    for (let b = 0; b < stepsPerEpoch; b++) {
-      const lr = opt.paramGroups[0]?.lr ?? o.lr;
-      const { loss, hits } = await tidy(async () => {
-        const idx = perm.narrow(0, b * batchSize, batchSize);
-        let x = toInput(data.images.indexSelect(0, idx));
-        if (o.augment) x = o.augment(x, step);
-        let y = data.labels.indexSelect(0, idx);
-        if (ddp) {
-          // The whole global batch is built and augmented on every rank (cheap next to the
-          // forward/backward) so the augmentation draws match a single process exactly.
-          x = x.narrow(0, ddp.rank * local, local);
-          y = y.narrow(0, ddp.rank * local, local);
-        }
-        const out = model.head.call(model.call(x), y);
-        opt.zeroGrad();
-        out.loss.backward();
-        await ddp?.syncGradients();
-        if (o.clipGradNorm !== undefined) clipGradNorm(model.parameters(), o.clipGradNorm);
-        let lossValue = out.loss.item();
-        let hits = noGrad(() => out.logits.argmax(1).eq(y).sum().item());
-        if (ddp) {
-          // The global batch's mean loss and hit count (equal shards: mean of the ranks' means).
-          const r = await reduceMetrics({ loss: lossValue / world, hits }, "sum", ddp.group);
-          lossValue = r.loss;
-          hits = r.hits;
-        }
-        if (!Number.isFinite(lossValue))
-          throw new TorchError(
-            `training diverged: the ${model.head.loss} loss is ${lossValue} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); ` +
-              "try a smaller lr, warm-up epochs, clipGradNorm, or (A-Softmax) a larger lambdaMin",
-            "ValueError",
-          );
-        opt.step();
-        return { loss: lossValue, hits };
-      });
-      sched.step();
-      lossSum += loss * batchSize;
-      correct += hits;
-      seen += batchSize;
-      o.onStep?.({ epoch, step, loss, lr, batchSize });
-      step++;
-    }
-    perm.dispose();
-    const stats: EpochStats = {
-      epoch: epoch + 1,
-      loss: lossSum / seen,
-      trainAccuracy: correct / seen,
-      seconds: (performance.now() - t0) / 1000,
-      lr: opt.paramGroups[0]?.lr ?? o.lr,
-    };
-    history.push(stats);
-    await o.onEpoch?.(stats);
-    model.train();
+  const trainer = new Trainer({
+    epochs: o.epochs,
+    seed: o.seed ?? 0,
+    batchSize,
+    optimizer: { optimizer: "sgd", lr: o.lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 5e-4 },
+    warmupEpochs: o.warmupEpochs ?? 0,
+    clipGradNorm: o.clipGradNorm,
+    syncBatchNorm: o.syncBatchNorm,
+    onStep: o.onStep,
+    onEpoch: async (r) => {
+      await o.onEpoch?.(stats(r));
+    },
+  });
+  try {
+    return (await trainer.fit(method)).history.map(stats);
+  } finally {
+    perm?.dispose();
   }
-  opt.dispose();
-  return history;
 }
 
 /** Embeddings and margin-free logits for a set of images, in eval mode, batched. */

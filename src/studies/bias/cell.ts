@@ -3,7 +3,6 @@
 // <study>/cells/ (metrics.jsonl + TensorBoard events) through src/runs.
 import { join } from "node:path";
 import { UTK_GENDERS, UTK_RACES } from "../../data/utkface.js";
-import { headOptions } from "../../methods/recognition/head.js";
 import { createRecognizer } from "../../methods/recognition/recognizer.js";
 import { trainRecognizer } from "../../methods/recognition/train.js";
 import { Run } from "../../runs/index.js";
@@ -75,7 +74,6 @@ const ids = (a: Int32Array): Tensor => tensor(Array.from(a), { dtype: "int64" })
 
 export async function runCell(cell: Cell, cfg: BiasConfig, ctx: CellContext): Promise<CellRecord> {
   const t0 = performance.now();
-  const lossParams = headOptions(cell.loss.name, cell.loss.params);
   const pool = await poolFor(cfg, cell.seed);
   const data = await buildCellData(cfg, cell.split, cell.seed, pool);
   const run = await Run.create({
@@ -100,8 +98,7 @@ export async function runCell(cell: Cell, cfg: BiasConfig, ctx: CellContext): Pr
     cifarStem: cfg.model.cifarStem,
     embeddingDim: cfg.model.embeddingDim,
     numClasses: data.numIdentities,
-    loss: cell.loss.name,
-    lossParams,
+    loss: cell.loss.config,
   });
   const labels = ids(data.train.identity);
   try {

@@ -1,6 +1,7 @@
 // The bias study's configuration (configs/bias-*.yaml) and its expansion into grid cells:
 // splits × losses × seeds. Unknown keys are errors, so a typo never silently falls back to a default.
 import { z } from "zod";
+import { type LossConfig, LossConfigSchema } from "../../losses/index.js";
 import { faceRecModelSchema } from "../../models/facerec.js";
 
 const proportions = z.record(z.string(), z.number().min(0).max(1));
@@ -19,8 +20,6 @@ const sweepSchema = z.strictObject({
   focus: z.string(),
   levels: z.array(z.number().gt(0).lt(1)).min(1),
 });
-
-const lossSchema = z.union([z.string(), z.looseObject({ name: z.string(), label: z.string().optional() })]);
 
 export const biasConfigSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/, "use letters, digits, '.', '_' or '-' (it names a folder)"),
@@ -58,7 +57,7 @@ export const biasConfigSchema = z.strictObject({
     })
     .prefault({ groups: ["male", "female"] }),
   splits: z.union([z.array(splitSchema).min(1), sweepSchema]),
-  losses: z.array(lossSchema).min(1),
+  losses: z.array(LossConfigSchema).min(1),
   seeds: z.array(z.number().int().min(0)).min(1).default([0]),
   model: faceRecModelSchema,
   train: z
@@ -115,7 +114,7 @@ export const biasConfigSchema = z.strictObject({
 });
 
 export type BiasConfig = z.infer<typeof biasConfigSchema>;
-export type LossSpec = { name: string; label: string; params: Record<string, unknown> };
+export type LossSpec = { name: string; label: string; config: LossConfig };
 
 export interface Split {
   name: string;
@@ -181,11 +180,7 @@ export function expandSplits(cfg: BiasConfig): Split[] {
 }
 
 export function lossSpecs(cfg: BiasConfig): LossSpec[] {
-  const specs = cfg.losses.map((l) => {
-    if (typeof l === "string") return { name: l, label: l, params: {} };
-    const { name, label, ...params } = l;
-    return { name, label: label ?? name, params };
-  });
+  const specs = cfg.losses.map((l) => ({ name: l.name, label: l.label ?? l.name, config: l }));
   const labels = specs.map((s) => s.label);
   if (new Set(labels).size !== labels.length)
     throw new Error(`losses: two entries share a label (${labels.join(", ")}); give each a "label"`);

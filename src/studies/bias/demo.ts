@@ -24,8 +24,8 @@ export function biasDemoConfig(): BiasConfig {
     splits: { focus: "B", levels: [0.5, 0.4, 0.3, 0.2, 0.1] },
     losses: [
       "softmax",
-      { name: "ring", ringWeight: 0.01 },
-      { name: "sphereface-r", label: "opensphere", scale: 16, m: 1.35 },
+      { name: "ring", weight: 0.01 },
+      { name: "sphereface-r", label: "opensphere", scale: 16, multiplier: 1.35 },
     ],
     seeds: [0, 1, 2],
     model: { backbone: "convnet", width: 12, embeddingDim: 64 },

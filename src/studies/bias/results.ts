@@ -2,7 +2,7 @@
 // per cell × group × metric (value, CI low/high, n) — long format, ready for pandas/R/a spreadsheet.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Split } from "./config.js";
+import type { LossSpec, Split } from "./config.js";
 import type { CellMetrics, Estimate } from "./metrics.js";
 
 /** Everything one finished cell produced; written to <study>/done/<cell>.json as its done marker. */
@@ -11,7 +11,7 @@ export interface CellRecord {
   /** Hash of the config parts that shape a cell: a changed config never reuses stale cells. */
   configHash: string;
   split: Split;
-  loss: { name: string; label: string; params: Record<string, unknown> };
+  loss: LossSpec;
   seed: number;
   temperature: number;
   metrics: CellMetrics;

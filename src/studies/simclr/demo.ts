@@ -5,7 +5,7 @@
 // (the rest of the recipe is fixed), and the choice is recorded in the summary.
 import { resolve } from "node:path";
 import { ntXent } from "../../losses/index.js";
-import { simclrModel } from "../../methods/pretrain.js";
+import { simclrModel } from "../../methods/simclr.js";
 import { type SimclrConfig, SimclrConfigSchema } from "../../methods/simclr-config.js";
 import { loadConfig } from "../../runs/index.js";
 import { manualSeed, randn, tidy } from "../../torch/index.js";
@@ -32,7 +32,7 @@ function timeStep(cfg: SimclrConfig): number {
       const t0 = performance.now();
       tidy(() => {
         const z = model.call(randn([2 * B, 3, s, s]));
-        const loss = ntXent(z.narrow(0, 0, B), z.narrow(0, B, B), { temperature: 0.2 });
+        const loss = ntXent(z.narrow(0, 0, B), z.narrow(0, B, B), { temperature: cfg.pretrain.temperature });
         opt.zeroGrad();
         loss.backward();
         opt.step();

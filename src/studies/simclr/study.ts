@@ -8,7 +8,8 @@ import { deriveSeed } from "../../data/rng.js";
 import { SimclrCheckpoints } from "../../methods/checkpoint.js";
 import { type EvalRow, labelledSubset, runEvalSuite } from "../../methods/evaluate.js";
 import { take } from "../../methods/features.js";
-import { type PretrainEpoch, pretrain, simclrModel } from "../../methods/pretrain.js";
+import { type PretrainEpoch, pretrain } from "../../methods/pretrain.js";
+import { createPretrainModel } from "../../methods/registry.js";
 import type { SimclrConfig } from "../../methods/simclr-config.js";
 import { simclrViews } from "../../methods/views.js";
 import { ProjectionHead } from "../../models/heads.js";
@@ -113,7 +114,7 @@ async function pretrainWorker(cfg: SimclrConfig, o: SimclrStudyOptions): Promise
   if (o.fromCheckpoint) return { dir: "", main: false, summary: {}, history: [], rows: [] };
   const data = await loadSimclrData(cfg);
   manualSeed(cfg.seed);
-  const model = simclrModel(buildEncoder(cfg, data.channels), cfg.head);
+  const model = createPretrainModel(cfg, () => buildEncoder(cfg, data.channels));
   try {
     const r = await pretrain(model, {
       cfg: cfg.pretrain,
@@ -155,7 +156,7 @@ async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<Simcl
     const mon = monitorData(cfg, data);
     const store = new SimclrCheckpoints(join(run.dir, "checkpoints"));
     manualSeed(cfg.seed);
-    const model = simclrModel(buildEncoder(cfg, data.channels), cfg.head);
+    const model = createPretrainModel(cfg, () => buildEncoder(cfg, data.channels));
     const rows: EvalRow[] = [];
     let history: PretrainEpoch[] = [];
     let initialKnn: number | undefined;

@@ -9,7 +9,7 @@ import { FASHION_MNIST_CLASSES, readFashionMnist } from "../../data/idx.js";
 import type { MemoryImageSet } from "../../data/imageset.js";
 import { Rng } from "../../data/rng.js";
 import { renderSynthFaces } from "../../data/synth.js";
-import { headOptions } from "../../methods/recognition/head.js";
+import { LossConfigSchema } from "../../losses/index.js";
 import { createRecognizer } from "../../methods/recognition/recognizer.js";
 import { embedAll, trainRecognizer } from "../../methods/recognition/train.js";
 import { faceRecModelSchema } from "../../models/facerec.js";
@@ -43,7 +43,7 @@ export const trainConfigSchema = z.strictObject({
     resize: z.number().int().min(8).optional(),
   }),
   model: faceRecModelSchema,
-  loss: z.looseObject({ name: z.string() }),
+  loss: LossConfigSchema,
   train: z
     .strictObject({
       epochs: z.number().int().min(1).default(10),
@@ -95,7 +95,10 @@ function toSplit(set: MemoryImageSet, limit: number | undefined, seed: number, l
 function resized(s: Split, side: number | undefined): Split {
   if (side === undefined || (s.images.shape[2] === side && s.images.shape[3] === side)) return s;
   const images = tidy(() =>
-    F.interpolate(s.images.float(), { size: [side, side], mode: "bilinear" }).round().clamp(0, 255).to("uint8"),
+    F.interpolate(s.images.float(), { size: [side, side], mode: "bilinear" })
+      .round()
+      .clamp(0, 255)
+      .to("uint8"),
   );
   s.images.dispose();
   return { images, labels: s.labels };
@@ -195,24 +198,16 @@ export interface TrainRunResult {
  * creates the run directory, logs, evaluates and saves the checkpoint.
  */
 export async function runTraining(cfg: TrainConfig, o: { runsRoot: string; argv?: string[] }): Promise<TrainRunResult> {
-  const lossParams = headOptions(
-    cfg.loss.name,
-    Object.fromEntries(Object.entries(cfg.loss).filter(([k]) => k !== "name")),
-  );
   const ownGroup = isLaunched() && !isInitialized();
   if (ownGroup) await initProcessGroup();
   try {
-    return await trainAndEvaluate(cfg, lossParams, o);
+    return await trainAndEvaluate(cfg, o);
   } finally {
     if (ownGroup) await destroyProcessGroup();
   }
 }
 
-async function trainAndEvaluate(
-  cfg: TrainConfig,
-  lossParams: ReturnType<typeof headOptions>,
-  o: { runsRoot: string; argv?: string[] },
-): Promise<TrainRunResult> {
+async function trainAndEvaluate(cfg: TrainConfig, o: { runsRoot: string; argv?: string[] }): Promise<TrainRunResult> {
   const data = await loadTrainData(cfg);
   const main = isMainProcess();
   const run = main ? await Run.create({ root: o.runsRoot, name: cfg.name, config: cfg, argv: o.argv }) : undefined;
@@ -223,8 +218,7 @@ async function trainAndEvaluate(
       ...cfg.model,
       inChannels: channels,
       numClasses: data.classes.length,
-      loss: cfg.loss.name,
-      lossParams,
+      loss: cfg.loss,
     });
     const disposeAll = () => {
       model.dispose();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { type HeadName, parseLossConfig, type RingSoftmaxHead } from "../../../src/losses/index.js";
 import { createRecognizer } from "../../../src/methods/recognition/recognizer.js";
 import { embedAll, trainRecognizer } from "../../../src/methods/recognition/train.js";
 import { liveTensors, manualSeed, randn, type Tensor, tensor, tidy } from "../../../src/torch/index.js";
@@ -30,8 +31,7 @@ for (const loss of ["softmax", "ring", "sphereface", "sphereface-r", "cosface", 
       width: 8,
       embeddingDim: 16,
       numClasses: 6,
-      loss,
-      lossParams: loss === "cosface" || loss === "arcface" ? { scale: 16 } : {},
+      loss: loss === "cosface" || loss === "arcface" ? parseLossConfig({ name: loss, scale: 16 }) : (loss as HeadName),
     });
     const hist = await trainRecognizer(model, train, { epochs: 8, batchSize: 12, lr: 0.05, seed: 0, warmupEpochs: 1 });
     assert.equal(hist.length, 8);
@@ -44,7 +44,8 @@ for (const loss of ["softmax", "ring", "sphereface", "sphereface-r", "cosface", 
       return logits.argmax(1).eq(val.labels).float().mean().item();
     });
     assert.ok(acc > 0.6, `${loss}: held-out accuracy ${acc} (chance 1/6)`);
-    if (loss === "ring") assert.ok(Math.abs((model.head.radius as Tensor).item()) > 0, "radius initialised");
+    if (loss === "ring")
+      assert.ok(Math.abs((model.head as RingSoftmaxHead).ring.radius.item()) > 0, "radius initialised");
     model.dispose();
     train.images.dispose();
     train.labels.dispose();
@@ -57,8 +58,8 @@ for (const loss of ["softmax", "ring", "sphereface", "sphereface-r", "cosface", 
 test("unknown loss names are refused with the list of known ones, and nothing is leaked", () => {
   const start = liveTensors();
   assert.throws(
-    () => createRecognizer({ backbone: "convnet", embeddingDim: 4, numClasses: 3, loss: "triplet" }),
-    /unknown loss "triplet": expected one of softmax, ring/,
+    () => createRecognizer({ backbone: "convnet", embeddingDim: 4, numClasses: 3, loss: "triplet" as HeadName }),
+    /unknown loss name "triplet": expected one of softmax, ring/,
   );
   // A bad head option fails after the backbone exists: its parameters must be freed too.
   assert.throws(() => createRecognizer({ backbone: "convnet", embeddingDim: 4, numClasses: 0, loss: "arcface" }));

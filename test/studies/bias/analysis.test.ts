@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { parseLossConfig } from "../../../src/losses/index.js";
 import { analyse } from "../../../src/studies/bias/analysis.js";
 import type { CellRecord } from "../../../src/studies/bias/results.js";
 import { parseResultsCsv, resultsCsv } from "../../../src/studies/bias/results.js";
@@ -14,7 +15,7 @@ function cell(level: number, seed: number, gap: number, noise: number): CellReco
     id: `${name}__ring__s${seed}`,
     configHash: "x",
     split: { name, level, proportions: { a: 1 - level, b: level } },
-    loss: { name: "ring", label: "ring", params: {} },
+    loss: { name: "ring", label: "ring", config: parseLossConfig("ring") },
     seed,
     temperature: 1,
     metrics: {

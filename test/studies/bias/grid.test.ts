@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { parseLossConfig } from "../../../src/losses/index.js";
 import { parseDescriptor } from "../../../src/report/descriptors.js";
 import { runCell } from "../../../src/studies/bias/cell.js";
 import { parseBiasConfig } from "../../../src/studies/bias/config.js";
@@ -132,7 +133,7 @@ test("a small grid writes every output, resumes without rerunning, and records a
   assert.equal(changed.reused.length, 0);
   // A cell that throws (e.g. a diverged loss) is recorded as failed with its reason; the rest finishes.
   const bad = await runBiasStudy(
-    { ...cfg, seeds: [0], losses: ["softmax"] },
+    { ...cfg, seeds: [0], losses: [parseLossConfig("softmax")] },
     {
       dir: join(root, "bad"),
       log: quiet,

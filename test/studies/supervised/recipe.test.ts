@@ -20,7 +20,7 @@ test("Fashion-MNIST with Ring loss: well above chance, loss curve and confusion 
     name: "fm-ring",
     data: { dataset: "fashion-mnist", trainLimit: 1200, testLimit: 400 },
     model: { backbone: "convnet", width: 8, embeddingDim: 32 },
-    loss: { name: "ring", ringWeight: 0.01 },
+    loss: { name: "ring", weight: 0.01 },
     train: { epochs: 3, batchSize: 64, lr: 0.05, warmupEpochs: 0.5, augment: false },
     expect: { minAccuracy: 0.6, source: "test bar" },
   });
