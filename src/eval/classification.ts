@@ -57,6 +57,13 @@ export function balancedAccuracy(yTrue: NumberArray, yPred: NumberArray, numClas
   return recalls.length === 0 ? Number.NaN : recalls.reduce((a, b) => a + b, 0) / recalls.length;
 }
 
+/**
+ * The prediction-collapse thresholds, in one place: the share of all predictions one class may take
+ * before an evaluation flags it (`flag`), and before a training guard stops the run (`stop`, stricter so
+ * a legitimately skewed early epoch does not end a fine-tune; methods/guards.ts).
+ */
+export const PREDICTION_COLLAPSE = { flag: 0.9, stop: 0.98 } as const;
+
 export interface CollapseReport {
   /** True when one class takes more than `threshold` of all predictions. */
   collapsed: boolean;
@@ -78,7 +85,7 @@ export function predictionCollapse(
   o: { numClasses?: number; threshold?: number; expected?: number[] } = {},
 ): CollapseReport {
   const p = toLabels(yPred, "yPred");
-  const threshold = o.threshold ?? 0.9;
+  const threshold = o.threshold ?? PREDICTION_COLLAPSE.flag;
   if (!(threshold > 0 && threshold <= 1))
     throw new TorchError(`predictionCollapse: threshold must be in (0, 1], got ${threshold}`, "ValueError");
   let c = o.numClasses ?? 0;

@@ -5,6 +5,7 @@
 //  - the loss not moving from ln C (the value of a zero/near-uniform head),
 //  - the new head's parameters missing from the optimizer, a zero LR after the schedule, non-finite grads.
 // When one fires the run stops with a TrainingFailure whose message explains the cause and what to try.
+import { PREDICTION_COLLAPSE } from "../eval/classification.js";
 import { bincount, noGrad, type Tensor, tidy } from "../torch/index.js";
 
 /** A stop-and-explain failure of a training run: `kind` names the check, `message` says what to try. */
@@ -80,7 +81,10 @@ export function reportFromConfusion(confusion: number[][]): ClassificationReport
 }
 
 /** Returns the explanation when ≥ `maxShare` of predictions go to one class although the data has several. */
-export function predictionCollapse(report: ClassificationReport, maxShare = 0.98): string | null {
+export function collapseGuard(
+  report: ClassificationReport,
+  maxShare: number = PREDICTION_COLLAPSE.stop,
+): string | null {
   const classesPresent = report.support.filter((s) => s > 0).length;
   if (classesPresent < 2 || report.n < 10) return null;
   const top = Math.max(...report.predictedShare);

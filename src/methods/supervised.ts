@@ -17,8 +17,8 @@ import {
   balancedClassWeights,
   type ClassificationReport,
   classificationReport,
+  collapseGuard,
   lossStuck,
-  predictionCollapse,
   TrainingFailure,
 } from "./guards.js";
 
@@ -192,7 +192,7 @@ async function fit(
           history.map((h) => h.loss),
           numClasses,
         );
-        const collapse = predictionCollapse(last);
+        const collapse = collapseGuard(last);
         collapsedEpochs = collapse ? collapsedEpochs + 1 : 0;
         // One-class predictions while the training loss keeps falling are usually transient (batch-norm
         // running statistics still catching up after a few steps). Three such evaluations in a row over which

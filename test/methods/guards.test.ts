@@ -5,8 +5,8 @@ import {
   assertParamsOptimized,
   balancedClassWeights,
   classificationReport,
+  collapseGuard,
   lossStuck,
-  predictionCollapse,
   TrainingFailure,
 } from "../../src/methods/guards.js";
 import {
@@ -37,15 +37,15 @@ test("classificationReport: accuracy, balanced accuracy and recall from a hand-m
   assert.deepEqual(r.predictedShare, [4 / 6, 2 / 6]);
 });
 
-test("predictionCollapse fires on one-class predictions and names the balanced accuracy", () => {
+test("collapseGuard fires on one-class predictions and names the balanced accuracy", () => {
   const y = Array.from({ length: 100 }, (_, i) => (i < 70 ? 0 : 1));
   const oneClass = tidy(() => classificationReport(zeros([100], { dtype: "int64" }), tensor(y, { dtype: "int64" }), 2));
   assert.equal(oneClass.accuracy, 0.7);
   assert.equal(oneClass.balancedAccuracy, 0.5);
-  const msg = predictionCollapse(oneClass);
+  const msg = collapseGuard(oneClass);
   assert.ok(msg?.includes("class 0") && msg.includes("balanced accuracy 50.0%"), msg ?? "no message");
   const healthy = tidy(() => classificationReport(tensor(y, { dtype: "int64" }), tensor(y, { dtype: "int64" }), 2));
-  assert.equal(predictionCollapse(healthy), null);
+  assert.equal(collapseGuard(healthy), null);
 });
 
 test("lossStuck fires at ln C and on a flat loss, not on a falling one", () => {

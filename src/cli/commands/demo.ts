@@ -6,6 +6,7 @@ import { runBiasDemo } from "../../studies/bias/demo.js";
 import { runSimclrDemo } from "../../studies/simclr/demo.js";
 import { runFmnistSupervised } from "../../studies/supervised/fmnist.js";
 import { buildInfo } from "../../torch/index.js";
+import { DEFAULT_PORT } from "./serve.js";
 
 interface Stage {
   name: string;
@@ -65,6 +66,6 @@ export function register(program: Command): void {
       }
       console.log("\nReports:");
       for (const r of reports) console.log(`  ${r}`);
-      console.log(`\nDashboard: npx facelab serve --runs ${o.runs}   (then open http://127.0.0.1:8080)`);
+      console.log(`\nDashboard: npx facelab serve --runs ${o.runs}   (then open http://127.0.0.1:${DEFAULT_PORT})`);
     });
 }

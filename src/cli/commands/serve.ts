@@ -3,12 +3,15 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { startDashboard } from "../../../web/server.js";
 
+/** The port `facelab serve` listens on unless told otherwise (the demo prints it). */
+export const DEFAULT_PORT = 6060;
+
 export function register(program: Command): void {
   program
     .command("serve")
     .description("dashboard: runs and studies with status, live curves, reports, side-by-side comparison")
     .option("--runs <dir>", "runs directory", "runs")
-    .option("-p, --port <n>", "port (0 picks a free one)", "6060")
+    .option("-p, --port <n>", "port (0 picks a free one)", String(DEFAULT_PORT))
     .option(
       "--host <addr>",
       "address to bind; anything but 127.0.0.1/localhost exposes your runs to the network",

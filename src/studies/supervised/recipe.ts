@@ -9,6 +9,7 @@ import { FASHION_MNIST_CLASSES, readFashionMnist } from "../../data/idx.js";
 import type { MemoryImageSet } from "../../data/imageset.js";
 import { Rng } from "../../data/rng.js";
 import { renderSynthFaces } from "../../data/synth.js";
+import { confusionMatrix } from "../../eval/classification.js";
 import { LossConfigSchema } from "../../losses/index.js";
 import { createRecognizer } from "../../methods/recognition/recognizer.js";
 import { embedAll, trainRecognizer } from "../../methods/recognition/train.js";
@@ -173,15 +174,6 @@ function cropFlip(size: number, minArea: number): (x: Tensor, step: number) => T
   return (x, step) => augment(x.add(1).div(2), cfg, { seed: step }).mul(2).sub(1);
 }
 
-function confusion(pred: number[], truth: number[], k: number): number[][] {
-  const m = Array.from({ length: k }, () => Array<number>(k).fill(0));
-  pred.forEach((p, i) => {
-    const row = m[truth[i] as number] as number[];
-    row[p] = (row[p] as number) + 1;
-  });
-  return m;
-}
-
 export interface TrainRunResult {
   /** The run directory ("" on data-parallel workers other than rank 0, which write nothing). */
   dir: string;
@@ -276,7 +268,7 @@ async function trainAndEvaluate(cfg: TrainConfig, o: { runsRoot: string; argv?: 
       kind: "confusion",
       id: TRAIN_CHART_IDS.confusion,
       title: `Confusion matrix (test accuracy ${(100 * final.accuracy).toFixed(1)}%)`,
-      data: { classes: data.classes, matrix: confusion(final.pred, final.truth, data.classes.length) },
+      data: { classes: data.classes, matrix: confusionMatrix(final.truth, final.pred, data.classes.length) },
     });
     const met = cfg.expect ? final.accuracy >= cfg.expect.minAccuracy : undefined;
     run.finish(trainSummary(cfg, final, data.classes, data.train.images.shape[0] as number));
