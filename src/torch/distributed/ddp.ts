@@ -12,6 +12,7 @@
 // complete, waits off the event loop and writes the averaged gradients.
 import { noGrad } from "../autograd.js";
 import { zeros } from "../creation.js";
+import { itemSize } from "../dtype.js";
 import { asTorchError, TorchError } from "../errors.js";
 import { cat } from "../ops.js";
 import { tidy } from "../scope.js";
@@ -44,16 +45,6 @@ export interface DdpOptions {
   findUnusedParameters?: boolean;
 }
 
-const bytesOf: Record<string, number> = {
-  float64: 8,
-  int64: 8,
-  float32: 4,
-  int32: 4,
-  float16: 2,
-  bfloat16: 2,
-  int16: 2,
-};
-
 /** PyTorch's first_bucket_bytes_cap: a small first bucket gets communication going early. */
 const FIRST_BUCKET_BYTES = 1024 * 1024;
 
@@ -67,7 +58,7 @@ export function bucketIndices(tensors: Tensor[], capBytes: number, firstCapBytes
   let cur: number[] = [];
   let bytes = 0;
   tensors.forEach((t, i) => {
-    const b = t.numel * (bytesOf[t.dtype] ?? 1);
+    const b = t.numel * itemSize(t.dtype);
     const head = cur.length ? (tensors[cur[0] as number] as Tensor) : undefined;
     const cap = out.length === 0 ? firstCapBytes : capBytes;
     if (head && (head.dtype !== t.dtype || head.device !== t.device || bytes + b > cap)) {
