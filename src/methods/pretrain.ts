@@ -10,6 +10,7 @@
 // unless cfg.syncBatchNorm makes them global. Only rank 0 saves checkpoints.
 import { deriveSeed, type Rng } from "../data/rng.js";
 import type { Encoder } from "../models/heads.js";
+import { type Compute, toDevice } from "../torch/device.js";
 import { keep, type Tensor } from "../torch/index.js";
 import type { Module } from "../torch/nn/index.js";
 import type { CheckpointFiles, SimclrCheckpoints } from "./checkpoint.js";
@@ -66,6 +67,8 @@ export interface PretrainOptions {
   resume?: boolean;
   /** stop (as if killed) after this epoch — for tests and budgeted runs */
   stopAfterEpoch?: number;
+  /** device, precision and memory format (setupCompute); default cpu, fp32, contiguous */
+  compute?: Compute;
   onEpoch?: (r: PretrainEpoch) => void | Promise<void>;
   /** after each optimizer step: its loss and lr (progress bars, schedule checks) */
   onStep?: (s: { epoch: number; step: number; loss: number; lr: number }) => void;
@@ -108,7 +111,8 @@ export async function pretrain(model: SelfSupervised, o: PretrainOptions): Promi
       if (start === 0) initialKnnAccuracy = await online.initialKnn();
     },
     trainingStep: async (ctx) => {
-      const x = toUnitFloat(take(o.pool, batches[ctx.batch]!));
+      // uint8 crosses to the device (pinned, non-blocking on CUDA), then views are made there.
+      const x = toUnitFloat(toDevice(take(o.pool, batches[ctx.batch]!), ctx.device));
       let [v1, v2] = o.views(x, ctx.rng);
       if (ctx.world > 1) {
         // Views of the whole global batch on every rank keep the Rng draws of one process.
@@ -156,6 +160,9 @@ export async function pretrain(model: SelfSupervised, o: PretrainOptions): Promi
     },
     warmupEpochs: cfg.warmupEpochs,
     syncBatchNorm: cfg.syncBatchNorm,
+    device: o.compute?.device,
+    precision: o.compute?.precision,
+    memoryFormat: o.compute?.memoryFormat,
     checkpoints: o.checkpoints,
     checkpointEvery: cfg.checkpointEvery,
     resume: o.resume,

@@ -4,6 +4,7 @@
 // reference/simclr.md (§ numbers) where they come from a paper or a reference implementation.
 import { z } from "zod";
 import { LOSS_DEFAULTS } from "../losses/defaults.js";
+import { computeFields } from "./compute.js";
 
 const fraction = z.number().gt(0).lte(1);
 /** a [low, high] range with low ≤ high */
@@ -211,7 +212,7 @@ export const EvaluateSchema = z.object({
 export const SimclrConfigSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, "run names use letters, digits, . _ -"),
   seed: z.number().int().min(0).default(0),
-  device: z.string().default("cpu"),
+  ...computeFields,
   data: DataSchema,
   model: ModelSchema.prefault({}),
   head: HeadSchema.prefault({}),

@@ -35,7 +35,8 @@ export class SimclrModel extends Module implements SelfSupervised {
 
   async sslStep(v1: Tensor, v2: Tensor, ctx: StepContext, cfg: PretrainConfig): Promise<SslStep> {
     const N = ctx.local;
-    const z = this.call(cat([v1, v2])); // one pass: BN sees both views, as in the reference code
+    // One pass (BN sees both views, as in the reference code) under the run's precision; NT-Xent in fp32.
+    const z = ctx.autocast(() => this.call(cat([v1, v2]))).float();
     const z1 = z.narrow(0, 0, N);
     const z2 = z.narrow(0, N, N);
     const group = ctx.group;

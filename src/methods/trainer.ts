@@ -15,6 +15,8 @@
 //  - checkpoints (rank 0 writes), per-epoch metrics reduced over workers, and progress callbacks;
 //  - the precision hook points: `precision` passes through to backward()/optimizerStep() below.
 import { deriveSeed, Rng } from "../data/rng.js";
+import { autocast, GradScaler, type Precision } from "../torch/autocast.js";
+import { channelsLast, type MemoryFormat } from "../torch/device.js";
 import {
   convertSyncBatchNorm,
   DistributedDataParallel,
@@ -23,7 +25,7 @@ import {
   reduceMetrics,
   revertSyncBatchNorm,
 } from "../torch/distributed/index.js";
-import { manualSeed, type Tensor, tidy } from "../torch/index.js";
+import { type Device, manualSeed, type Tensor, tidy } from "../torch/index.js";
 import type { Module } from "../torch/nn/index.js";
 import { AdamW } from "../torch/optim/adamw.js";
 import { clipGradNorm } from "../torch/optim/index.js";
@@ -96,6 +98,10 @@ export interface StepContext {
   group: ProcessGroup | undefined;
   /** Whether this is the epoch's last batch (a method may keep outputs for its epoch-end monitors). */
   last: boolean;
+  /** Where the model lives (the run's `device`): move each batch there (toDevice) before augmenting it. */
+  device: Device;
+  /** Runs the model's forward under the run's precision (autocast); compute losses on `.float()` outputs outside it. */
+  autocast<T>(fn: () => T): T;
 }
 
 export interface StepOutput {
@@ -152,11 +158,12 @@ export interface TrainerOptions {
   syncBatchNorm?: boolean;
   /** The global batch size (checked against the number of workers). */
   batchSize: number;
-  /**
-   * Numeric precision of forward/backward. Only "fp32" runs today; issue #11 (helper H5) fills in
-   * autocast and gradient scaling at the two hook points, backward() and optimizerStep().
-   */
-  precision?: "fp32" | "bf16" | "fp16";
+  /** Where the model and batches live (src/torch/device.ts setupCompute checked it); default cpu. */
+  device?: Device;
+  /** Autocast for the methods' forward (ctx.autocast); fp16 adds a gradient scaler (skipped steps, scale logged). */
+  precision?: Precision;
+  /** channels_last: the model's 4-D weights in NHWC strides (tensor cores; faster on CPU too). */
+  memoryFormat?: MemoryFormat;
   checkpoints?: SimclrCheckpoints;
   checkpointEvery?: number;
   resume?: boolean;
@@ -176,14 +183,19 @@ export interface FitResult<E extends EpochRecord = EpochRecord> {
 }
 
 export class Trainer {
+  /** fp16's loss scaler (Micikevicius et al. 2018); disabled (scale 1, never skips) for fp32 and bf16. */
+  readonly scaler: GradScaler;
   constructor(readonly o: TrainerOptions) {
-    if ((o.precision ?? "fp32") !== "fp32")
-      throw new RangeError(`Trainer: precision "${o.precision}" is not available yet (issue #11); use fp32`);
+    this.scaler = new GradScaler({ enabled: o.precision === "fp16" });
   }
 
   async fit<E extends EpochRecord>(method: TrainingMethod<E>, history: E[] = []): Promise<FitResult<E>> {
     const o = this.o;
     const model = method.model;
+    const device = o.device ?? "cpu";
+    const precision = o.precision ?? "fp32";
+    model.to(device);
+    if (o.memoryFormat === "channels_last") channelsLast(model);
     const now = o.now ?? (() => performance.now() / 1000);
     const group = getDefaultGroup();
     const world = group?.worldSize ?? 1;
@@ -237,6 +249,8 @@ export class Trainer {
             offset: rank * local,
             group,
             last: b === stepsPerEpoch - 1,
+            device,
+            autocast: (fn) => autocast(device, precision, fn),
           };
           const out = await tidy(async () => {
             const s = await method.trainingStep(ctx);
@@ -246,11 +260,15 @@ export class Trainer {
             const l = s.loss.item();
             const where = `${method.name} epoch ${epoch + 1} step ${b + 1} (lr ${lr.toPrecision(3)})`;
             assertFiniteLoss(l, method.divergenceHint ? `${where}; ${method.divergenceHint}` : where);
-            if (b === 0) gradNorm = assertFiniteGrads(named, `${method.name} epoch ${epoch + 1}`);
-            if (o.clipGradNorm !== undefined) clipGradNorm(model.parameters(), o.clipGradNorm);
-            this.optimizerStep(opt);
+            // fp16: the scaler unscales the gradients first and skips the step (halving the scale) on inf/NaN.
+            const stepped = this.scaler.step(model.parameters(), () => {
+              if (b === 0) gradNorm = assertFiniteGrads(named, `${method.name} epoch ${epoch + 1}`);
+              if (o.clipGradNorm !== undefined) clipGradNorm(model.parameters(), o.clipGradNorm);
+              this.optimizerStep(opt);
+            });
             method.afterStep?.(ctx);
-            return { l, metrics: s.metrics ?? {} };
+            const scaling = this.scaler.enabled ? { lossScale: this.scaler.scale, skippedStep: stepped ? 0 : 1 } : {};
+            return { l, metrics: { ...(s.metrics ?? {}), ...scaling } };
           });
           lossSum += out.l;
           for (const [k, v] of Object.entries(out.metrics)) sums[k] = (sums[k] ?? 0) + v;
@@ -304,7 +322,7 @@ export class Trainer {
 
   /** Precision hook (issue #11): under fp16 this is where the GradScaler scales the loss. */
   protected backward(loss: Tensor): void {
-    loss.backward();
+    this.scaler.scaleLoss(loss).backward();
   }
 
   /** Precision hook (issue #11): under fp16 this is where the GradScaler unscales, skips on inf and updates. */

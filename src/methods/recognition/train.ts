@@ -5,6 +5,7 @@
 // same seeded permutation and keeps its contiguous 1/W of the rows, so W workers with global batch B
 // take the steps one process with batch B takes (up to BatchNorm, per rank unless syncBatchNorm).
 import type { FaceRecNet } from "../../models/facerec.js";
+import { type Compute, toDevice } from "../../torch/device.js";
 import { cat, keep, noGrad, randperm, type Tensor, TorchError, tidy } from "../../torch/index.js";
 import { type EpochRecord, Trainer, type TrainingMethod } from "../trainer.js";
 import type { Recognizer } from "./recognizer.js";
@@ -34,6 +35,8 @@ export interface TrainOptions {
   onEpoch?: (e: EpochStats) => void | Promise<void>;
   /** Under `facelab launch`: BatchNorm statistics over the global batch (SyncBatchNorm) while training. */
   syncBatchNorm?: boolean;
+  /** device, precision and memory format (src/torch/device.ts setupCompute); default cpu, fp32, contiguous */
+  compute?: Compute;
 }
 
 export interface StepStats {
@@ -78,16 +81,17 @@ export async function trainRecognizer(model: Recognizer, data: LabelledImages, o
     },
     trainingStep: (ctx) => {
       const idx = (perm as Tensor).narrow(0, ctx.batch * batchSize, batchSize);
-      let x = toInput(data.images.indexSelect(0, idx));
+      let x = toInput(toDevice(data.images.indexSelect(0, idx), ctx.device));
       if (o.augment) x = o.augment(x, ctx.step);
-      let y = data.labels.indexSelect(0, idx);
+      let y = toDevice(data.labels.indexSelect(0, idx), ctx.device);
       if (ctx.world > 1) {
         // The whole global batch is built and augmented on every rank (cheap next to the
         // forward/backward) so the augmentation draws match a single process exactly.
         x = x.narrow(0, ctx.offset, ctx.local);
         y = y.narrow(0, ctx.offset, ctx.local);
       }
-      const out = model.head.call(model.call(x), y);
+      // Forward under the run's precision; the margin head's logits in fp32 (fp16 margins overflow).
+      const out = model.head.call(ctx.autocast(() => model.call(x)).float(), y);
       const accuracy = noGrad(() => out.logits.argmax(1).eq(y).double().mean().item());
       return { loss: out.loss, metrics: { accuracy } };
     },
@@ -108,6 +112,9 @@ export async function trainRecognizer(model: Recognizer, data: LabelledImages, o
     warmupEpochs: o.warmupEpochs ?? 0,
     clipGradNorm: o.clipGradNorm,
     syncBatchNorm: o.syncBatchNorm,
+    device: o.compute?.device,
+    precision: o.compute?.precision,
+    memoryFormat: o.compute?.memoryFormat,
     onStep: o.onStep,
     onEpoch: async (r) => {
       await o.onEpoch?.(stats(r));

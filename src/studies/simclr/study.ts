@@ -15,6 +15,7 @@ import { simclrViews } from "../../methods/views.js";
 import { ProjectionHead } from "../../models/heads.js";
 import { RESNETS, type ResNet } from "../../models/resnet.js";
 import { Run } from "../../runs/index.js";
+import { setupCompute } from "../../torch/device.js";
 import {
   destroyProcessGroup,
   initProcessGroup,
@@ -112,12 +113,14 @@ export async function runSimclrStudy(cfg: SimclrConfig, o: SimclrStudyOptions): 
  */
 async function pretrainWorker(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<SimclrStudyResult> {
   if (o.fromCheckpoint) return { dir: "", main: false, summary: {}, history: [], rows: [] };
+  const compute = setupCompute(cfg);
   const data = await loadSimclrData(cfg);
   manualSeed(cfg.seed);
   const model = createPretrainModel(cfg, () => buildEncoder(cfg, data.channels));
   try {
     const r = await pretrain(model, {
       cfg: cfg.pretrain,
+      compute,
       seed: cfg.seed,
       pool: data.pool,
       views: simclrViews(cfg.pretrain.augment),
@@ -138,6 +141,7 @@ async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<Simcl
   // Inputs first: a corrupt checkpoint or a missing or invalid dataset fails before any run
   // directory exists (#14). readHeader checks the whole header against the file, reading no data.
   if (o.fromCheckpoint) safetensors.readHeader(o.fromCheckpoint);
+  const compute = setupCompute(cfg); // device: cuda without CUDA fails here, naming the setting (#11)
   const data = await loadSimclrData(cfg);
   const run = await Run.create({
     root: o.runsRoot,
@@ -205,6 +209,7 @@ async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<Simcl
         if (o.resumeFrom) copyCheckpoints(o.resumeFrom, store.dir.dir);
         const r = await pretrain(model, {
           cfg: cfg.pretrain,
+          compute,
           seed: cfg.seed,
           pool: data.pool,
           views: simclrViews(cfg.pretrain.augment),
