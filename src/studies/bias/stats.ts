@@ -1,18 +1,10 @@
 // Small statistics the bias study's analysis needs on plain JS numbers: a seeded RNG, bootstrap
 // replicates of a per-group statistic, percentile intervals, across-seed spread and a trend slope.
 // Per-sample metric definitions live in src/eval; this file only resamples and summarises.
+import { mulberry32 } from "../../torch/rng.js";
 
-/** mulberry32: a tiny seeded PRNG so every bootstrap in a study is reproducible from its seed. */
-export function rng(seed: number): () => number {
-  let a = (seed >>> 0) + 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded stream (src/torch's mulberry32) so every bootstrap in a study is reproducible from its seed. */
+export const rng = (seed: number): (() => number) => mulberry32((seed >>> 0) + 0x9e3779b9);
 
 /** Derives a stable seed from strings and numbers (FNV-1a), so each cell/metric gets its own stream. */
 export function seedOf(...parts: (string | number)[]): number {

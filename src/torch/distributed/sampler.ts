@@ -2,7 +2,9 @@
 // permutation per epoch shared by all ranks (same seed, same epoch → same order everywhere),
 // padded by wrapping around so every rank gets the same number of samples (equal shards keep
 // collectives in step), then rank r takes positions r, r+W, r+2W, ….
+
 import { TorchError } from "../errors.js";
+import { mulberry32 } from "../rng.js";
 import { getRank, getWorldSize } from "./process-group.js";
 
 export interface SamplerOptions {
@@ -12,18 +14,6 @@ export interface SamplerOptions {
   seed?: number;
   /** Drop the tail instead of padding (each rank gets floor(size / W) samples). */
   dropLast?: boolean;
-}
-
-// mulberry32: a small 32-bit PRNG, enough for shuffling indices reproducibly.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class DistributedSampler {
