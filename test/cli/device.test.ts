@@ -1,4 +1,4 @@
-// `device: cuda` on a build or machine without CUDA: simclr run stops before
+// `device: cuda` on a build or machine without CUDA: simclr run, train and bias-study stop before
 // they create anything, with an error that names the setting (issue #11).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -9,7 +9,11 @@ import { test } from "node:test";
 import { cudaUnavailableReason } from "../../src/torch/index.js";
 
 const noCuda = cudaUnavailableReason();
-const commands: [string, string[]][] = [["simclr run", ["simclr", "run", "simclr-faces-synthetic"]]];
+const commands: [string, string[]][] = [
+  ["simclr run", ["simclr", "run", "simclr-faces-synthetic"]],
+  ["train", ["train", "--config", "train-faces-arcface"]],
+  ["bias-study", ["bias-study", "--config", "bias-synthetic"]],
+];
 
 for (const [name, args] of commands)
   test(`${name} --set device=cuda without CUDA: a clear error, no run directory`, {

@@ -6,6 +6,7 @@ import { UTK_GENDERS, UTK_RACES } from "../../data/utkface.js";
 import { createRecognizer } from "../../methods/recognition/recognizer.js";
 import { trainRecognizer } from "../../methods/recognition/train.js";
 import { Run } from "../../runs/index.js";
+import { setupCompute } from "../../torch/device.js";
 import { manualSeed, type Tensor, tensor, tidy } from "../../torch/index.js";
 import type { BiasConfig, Cell } from "./config.js";
 import { focusGroup } from "./config.js";
@@ -106,6 +107,7 @@ export async function runCell(cell: Cell, cfg: BiasConfig, ctx: CellContext): Pr
       model,
       { images: data.train.images, labels },
       {
+        compute: setupCompute(cfg),
         epochs: cfg.train.epochs,
         batchSize: cfg.train.batchSize,
         lr: cfg.train.lr,

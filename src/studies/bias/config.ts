@@ -2,6 +2,7 @@
 // splits × losses × seeds. Unknown keys are errors, so a typo never silently falls back to a default.
 import { z } from "zod";
 import { type LossConfig, LossConfigSchema } from "../../losses/index.js";
+import { computeFields } from "../../methods/compute.js";
 import { faceRecModelSchema } from "../../models/facerec.js";
 
 const proportions = z.record(z.string(), z.number().min(0).max(1));
@@ -24,6 +25,7 @@ const sweepSchema = z.strictObject({
 export const biasConfigSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/, "use letters, digits, '.', '_' or '-' (it names a folder)"),
   description: z.string().optional(),
+  ...computeFields,
   data: z
     .strictObject({
       /** "auto" = UTKFace when utkfaceDir is given, synthetic faces otherwise. */

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import YAML from "yaml";
 import { listUtkFace } from "../../data/utkface.js";
 import { collectEnv } from "../../runs/index.js";
+import { setupCompute } from "../../torch/device.js";
 import { analyse } from "./analysis.js";
 import type { CellRunner } from "./cell.js";
 import { type BiasConfig, type Cell, cells, focusGroup } from "./config.js";
@@ -55,6 +56,7 @@ export async function runBiasStudy(cfg: BiasConfig, o: StudyOptions = {}): Promi
   const runCell = o.runCell ?? (await import("./cell.js")).runCell;
   // Inputs first (#14): an unreadable UTKFace folder fails before the study folder exists.
   if (cfg.data.utkfaceDir && cfg.data.source !== "synthetic") listUtkFace(cfg.data.utkfaceDir);
+  setupCompute(cfg); // device: cuda without CUDA fails here, before the study folder exists (#11)
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "config.yaml"), YAML.stringify(cfg));
   const started = new Date(clock()).toISOString();

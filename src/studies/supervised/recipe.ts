@@ -11,10 +11,12 @@ import { Rng } from "../../data/rng.js";
 import { renderSynthFaces } from "../../data/synth.js";
 import { confusionMatrix } from "../../eval/classification.js";
 import { LossConfigSchema } from "../../losses/index.js";
+import { computeFields } from "../../methods/compute.js";
 import { createRecognizer } from "../../methods/recognition/recognizer.js";
 import { embedAll, trainRecognizer } from "../../methods/recognition/train.js";
 import { faceRecModelSchema } from "../../models/facerec.js";
 import { EpochProgress, Run } from "../../runs/index.js";
+import { setupCompute } from "../../torch/device.js";
 import {
   destroyProcessGroup,
   initProcessGroup,
@@ -29,6 +31,7 @@ import { TRAIN_CHART_IDS, trainSummary } from "./report.js";
 export const trainConfigSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/),
   description: z.string().optional(),
+  ...computeFields,
   data: z.strictObject({
     dataset: z.enum(["fashion-mnist", "cifar10", "synthetic-faces"]),
     /** Dataset folder (Fashion-MNIST defaults to Debian's; CIFAR-10 needs the binary version's folder). */
@@ -200,6 +203,7 @@ export async function runTraining(cfg: TrainConfig, o: { runsRoot: string; argv?
 }
 
 async function trainAndEvaluate(cfg: TrainConfig, o: { runsRoot: string; argv?: string[] }): Promise<TrainRunResult> {
+  const compute = setupCompute(cfg); // device: cuda without CUDA fails here, before any run directory (#11)
   const data = await loadTrainData(cfg);
   const main = isMainProcess();
   const run = main ? await Run.create({ root: o.runsRoot, name: cfg.name, config: cfg, argv: o.argv }) : undefined;
@@ -231,6 +235,7 @@ async function trainAndEvaluate(cfg: TrainConfig, o: { runsRoot: string; argv?: 
       });
     await trainRecognizer(model, data.train, {
       ...cfg.train,
+      compute,
       augment: cfg.train.augment ? cropFlip(size, cfg.train.augment === "flip" ? 1 : 0.7) : undefined,
       onStep: (s) => {
         if (!run) return;
