@@ -8,7 +8,8 @@
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { pretrain, simclrModel } from "../src/methods/pretrain.js";
+import { pretrain } from "../src/methods/pretrain.js";
+import { simclrModel } from "../src/methods/simclr.js";
 import { AugmentSchema, PretrainSchema } from "../src/methods/simclr-config.js";
 import { simclrViews } from "../src/methods/views.js";
 import { resnet18 } from "../src/models/resnet.js";
