@@ -145,7 +145,7 @@ export const LogisticProbeSchema = z.object({
    * standardised features, L2 chosen on a held-out part of the training labels (src/methods/logistic.ts)
    */
   enabled: z.boolean().default(false),
-  /** λ candidates (mean cross-entropy + λ/2·‖W‖²); default 10^-1 … 10^-6 in decades */
+  /** λ candidates (mean cross-entropy + λ/2·‖W‖²); default 10^-1 … 10^-8 in decades (logistic.ts DEFAULT_L2_GRID) */
   l2Grid: z.array(z.number().gt(0)).min(1).optional(),
   /** fraction of the training labels held out to choose λ */
   heldOut: z.number().gt(0).lt(1).default(0.1),
