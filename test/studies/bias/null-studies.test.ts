@@ -4,6 +4,7 @@
 // with a planted trend in one loss it is still found.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { parseLossConfig } from "../../../src/losses/index.js";
 import { analyse } from "../../../src/studies/bias/analysis.js";
 import type { CellRecord } from "../../../src/studies/bias/results.js";
 import { rng } from "../../../src/studies/bias/stats.js";
@@ -25,7 +26,7 @@ function cell(loss: string, level: number, seed: number, trueGap: number, normal
     id: `${name}__${loss}__s${seed}`,
     configHash: "x",
     split: { name, level, proportions: { a: 1 - level, b: level } },
-    loss: { name: loss, label: loss, params: {} },
+    loss: { name: loss, label: loss, config: parseLossConfig("softmax") },
     seed,
     temperature: 1,
     metrics: {
