@@ -12,6 +12,7 @@
 // FACELAB_BUILD_DIR puts the build elsewhere than native/build (one folder per LibTorch).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { libtorchFromWheel } from "./torch-wheel.mjs";
@@ -129,6 +130,10 @@ const args = [
   process.env.FACELAB_BUILD_DIR ?? join(root, "native", "build"),
   `--CDCMAKE_PREFIX_PATH=${torch.prefix}`,
   "--CDCMAKE_BUILD_TYPE=Release",
+  // Every core: the LibTorch translation units compile one per core (2.x CPU/CUDA builds take
+  // 13-18 minutes on one core of the 2-core CI machine). FACELAB_BUILD_JOBS overrides.
+  "--parallel",
+  process.env.FACELAB_BUILD_JOBS ?? String(availableParallelism()),
   ...(torch.cudaDefs ?? []),
 ];
 const res = spawnSync(process.execPath, args, {
