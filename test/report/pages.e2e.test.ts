@@ -4,7 +4,7 @@
 // no horizontal scrollbar, no text that looks like JSON or a flattened key path, alt text on every
 // chart, and a screenshot of each page in the output folder for a person to look at.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";

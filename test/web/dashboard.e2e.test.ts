@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // End-to-end: the dashboard in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core).
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
