@@ -25,7 +25,7 @@ import {
   reduceMetrics,
   revertSyncBatchNorm,
 } from "../torch/distributed/index.js";
-import { type Device, manualSeed, type Tensor, tidy } from "../torch/index.js";
+import { type Device, loadModule, manualSeed, type Tensor, tidy } from "../torch/index.js";
 import type { Module } from "../torch/nn/index.js";
 import { AdamW } from "../torch/optim/adamw.js";
 import { clipGradNorm } from "../torch/optim/index.js";
@@ -366,7 +366,7 @@ function restore<E>(
   history: E[],
 ): number {
   tidy(() => {
-    method.model.loadStateDict(loadTensors(f.model));
+    loadModule(method.model, f.model); // a key/shape mismatch names the checkpoint file (#14)
     const meta = readMeta<{
       optimizer: { paramGroups: never[]; numbers: Record<string, Record<string, number>> };
       history: E[];
