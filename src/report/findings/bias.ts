@@ -258,7 +258,7 @@ function protocol(s: BiasSummary): { term: string; detail: string }[] {
     },
     {
       term: "verification",
-      detail: `cosine similarity between unseen people's images; one global threshold where the whole population's FMR = ${c.eval.far} (not per group); ${c.eval.impostorsPerProbe} impostors per probe`,
+      detail: `cosine similarity between unseen people's images; one global threshold where the whole population's FMR = ${c.eval.far} (not per group); ${c.eval.impostorsPerProbe} impostors per probe; one embedding per image, no test-time flip averaging; ${c.data.imageSize} px`,
     },
     {
       term: "open set / identified",
