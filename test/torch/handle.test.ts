@@ -30,15 +30,23 @@ test("dispose frees the handle's native memory at once, leaving no record for th
   const n = 20_000;
   const make = () => Array.from({ length: n }, (_, i) => tensor([i]));
   for (const t of make()) t.dispose(); // warm up the op table, allocator caches and V8's handle blocks
-  const before = mallocInUse();
   // The disposed Tensors stay reachable, so no GC can free anything of theirs during the measurement.
-  const held: Tensor[] = make();
-  for (const t of held) t.dispose();
-  const perHandle = (mallocInUse() - before) / n;
+  // mallocInUse() counts every thread's allocations, and V8's background threads (concurrent compiler,
+  // GC helpers) malloc now and then: under load one of them landed inside a window once (44 bytes per
+  // handle in a CI run). Their noise only adds, a leak shows in every window: take the least of three.
+  const held: Tensor[][] = [];
+  const trials = Array.from({ length: 3 }, () => {
+    const before = mallocInUse();
+    const ts = make();
+    for (const t of ts) t.dispose();
+    held.push(ts);
+    return (mallocInUse() - before) / n;
+  });
+  const perHandle = Math.min(...trials);
   // Measured: ~1–5 bytes per handle (allocator noise); with records freed only by the GC finalizer
   // (the addon's slot and N-API's finalizer reference, before this was fixed) 252 bytes.
   assert.ok(perHandle < 32, `${perHandle.toFixed(1)} bytes of malloc memory remain per disposed handle`);
-  assert.equal(held.length, n);
+  assert.equal(held.flat().length, 3 * n);
 });
 
 test("a disposed handle is a DisposedError in every native entry, never a crash", () => {
