@@ -10,7 +10,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cache = process.env.FACELAB_CACHE ?? join(root, "node_modules", ".cache", "facelab");
+const cache = process.env.FACELAB_WHEEL_CACHE ?? join(root, "node_modules", ".cache", "facelab");
 export const TORCH2_BUILD = join(cache, "build-torch2-cpu");
 
 export interface Generation {

@@ -25,7 +25,7 @@ const onlyIdx = argv.indexOf("--only"); // e.g. --only tests,nccl
 const only = onlyIdx >= 0 ? new Set(argv[onlyIdx + 1].split(",")) : undefined;
 const outIdx = argv.indexOf("--out");
 const outFile = outIdx >= 0 ? argv[outIdx + 1] : join(root, "gpu-check.json");
-const cache = process.env.FACELAB_CACHE ?? join(root, "node_modules", ".cache", "facelab");
+const cache = process.env.FACELAB_WHEEL_CACHE ?? join(root, "node_modules", ".cache", "facelab");
 const t0 = Date.now();
 const report = { mode: cpu ? "cpu (dry run)" : "cuda", started: new Date().toISOString(), steps: {} };
 

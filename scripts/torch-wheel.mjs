@@ -8,7 +8,7 @@
 //
 // Idempotent: a finished extraction carries a `.complete` marker and is reused; an interrupted one
 // is redone from scratch (it is unpacked under a temporary name and renamed when done).
-// Cache: FACELAB_CACHE, else node_modules/.cache/facelab. For a CUDA wheel the nvidia_*.whl files
+// Cache: FACELAB_WHEEL_CACHE, else node_modules/.cache/facelab. For a CUDA wheel the nvidia_*.whl files
 // beside it, and in the folders of FACELAB_WHEELHOUSE (':'-separated), are unpacked with it.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-export const cacheDir = () => process.env.FACELAB_CACHE ?? join(root, "node_modules", ".cache", "facelab");
+export const cacheDir = () => process.env.FACELAB_WHEEL_CACHE ?? join(root, "node_modules", ".cache", "facelab");
 
 /** "torch-2.14.1-cp311-cp311-manylinux_2_28_x86_64.whl" -> "torch-2.14.1". */
 export function wheelStem(wheel) {
