@@ -3,23 +3,18 @@
 // show, guard warnings, the monitors chart and confusion matrices side by side with per-class recall,
 // and the protocol that produced every number.
 
-import type { EvalMethod } from "../../methods/evaluate.js";
+import type { EvalMethod, EvalRow } from "../../methods/evaluate.js";
 import type { SimclrConfig } from "../../methods/simclr-config.js";
 import type { HeadlineEntry, MethodSummary } from "../../studies/simclr/report.js";
 import type { Num } from "../format.js";
 import { formatNum } from "../format.js";
 import type { Cell, PageInput, PageTable } from "../page.js";
 
-interface ResultRow {
-  task: string;
-  method: EvalMethod;
-  fraction: number;
-  labelled: number;
-  pretrainEpoch: number;
-  repeat: number;
-  perClassRecall: number[];
-  failure?: { kind: string; message: string };
-}
+/** The fields of the evaluation suite's rows this page reads (older summaries' failures carry no epoch). */
+type ResultRow = Pick<
+  EvalRow,
+  "task" | "method" | "fraction" | "labelled" | "pretrainEpoch" | "repeat" | "perClassRecall"
+> & { failure?: { kind: string; message: string } };
 
 export interface SimclrSummary {
   study: "simclr";
