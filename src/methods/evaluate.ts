@@ -18,7 +18,7 @@ import type { Sequential } from "../torch/nn/index.js";
 import { extractFeatures, take } from "./features.js";
 import { logisticProbe } from "./logistic.js";
 import { type EvaluateConfig, type FinetuneConfig, type LinearProbeConfig, scaledLr } from "./simclr-config.js";
-import { type EpochRecord, linearProbe, type SupervisedResult, trainNetwork } from "./supervised.js";
+import { linearProbe, type SupervisedEpoch, type SupervisedResult, trainNetwork } from "./supervised.js";
 import { cropFlip } from "./views.js";
 
 export type EvalMethod =
@@ -66,7 +66,7 @@ export interface EvalSuiteOptions {
   tasks: LabelledTask[];
   cfg: EvaluateConfig;
   seed: number;
-  onEpoch?: (task: string, method: EvalMethod, fraction: number, r: EpochRecord) => void;
+  onEpoch?: (task: string, method: EvalMethod, fraction: number, r: SupervisedEpoch) => void;
   onRow?: (row: EvalRow) => void;
   log?: (msg: string) => void;
 }
@@ -239,7 +239,7 @@ async function evalRepeat(
         const r = await tidy(async () =>
           linearProbe(take(f[0], idx), labels, f[1], task.val.labels, C, {
             ...probeOptions(cfg.linearProbe, seed),
-            onEpoch: (e: EpochRecord) => o.onEpoch?.(task.name, method, fraction, e),
+            onEpoch: (e: SupervisedEpoch) => o.onEpoch?.(task.name, method, fraction, e),
           }),
         );
         push(asRow(r, { ...base, method, pretrainEpoch }));

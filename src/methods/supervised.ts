@@ -41,7 +41,7 @@ export interface SupervisedOptions {
   augment?: (x: Tensor, rng: Rng) => Tensor;
   evalBatchSize?: number;
   /** called after each epoch with its record (for metrics.jsonl and progress) */
-  onEpoch?: (r: EpochRecord) => void;
+  onEpoch?: (r: SupervisedEpoch) => void;
   /** linear probe only: train this classifier in place (the online probe) instead of a fresh one */
   init?: Linear;
   /**
@@ -52,7 +52,7 @@ export interface SupervisedOptions {
   foldStandardization?: boolean;
 }
 
-export interface EpochRecord {
+export interface SupervisedEpoch {
   epoch: number;
   loss: number;
   lr: number;
@@ -61,7 +61,7 @@ export interface EpochRecord {
 }
 
 export interface SupervisedResult {
-  history: EpochRecord[];
+  history: SupervisedEpoch[];
   final: ClassificationReport;
   /** set when a guard stopped the run; `final` is then the last evaluation before stopping */
   failure?: { kind: string; message: string; epoch: number };
@@ -131,7 +131,7 @@ async function fit(
     o.classWeights === "balanced"
       ? keep(fromTypedArray(Float32Array.from(balancedClassWeights(train.y, numClasses)), [numClasses]))
       : null;
-  const history: EpochRecord[] = [];
+  const history: SupervisedEpoch[] = [];
   const n = train.x.shape[0]!;
   const stepsPerEpoch = Math.ceil(n / o.batchSize);
   // Small labelled subsets give few steps per epoch: minSteps raises the epoch count so 1% of the labels
@@ -184,7 +184,7 @@ async function fit(
       // labelled subset would otherwise spend most of the time on validation.
       if ((epoch + 1) % evalEvery !== 0 && epoch + 1 !== epochs) continue;
       last = evaluate(c, val.x, val.y, numClasses, evalBs, prep);
-      const rec: EpochRecord = { epoch: epoch + 1, loss: lossSum / n, lr, gradNorm, val: last };
+      const rec: SupervisedEpoch = { epoch: epoch + 1, loss: lossSum / n, lr, gradNorm, val: last };
       history.push(rec);
       o.onEpoch?.(rec);
       if (o.guards ?? true) {
