@@ -186,8 +186,23 @@ export function bootstrapCI(n: number, statistic: IndexStatistic<number>, o: Boo
   return percentileIntervals(point, replicates, o.level)[0] as Estimate;
 }
 
+/**
+ * Percentile interval of one vector of replicates at the given level; non-finite replicates (an
+ * undefined statistic, a ratio over zero) are ignored. [NaN, NaN] when none is finite.
+ */
+export function percentileCI(reps: ArrayLike<number>, level = 0.95): [number, number] {
+  if (!(level > 0 && level < 1))
+    throw new TorchError(`percentileCI: level must be in (0, 1), got ${level}`, "ValueError");
+  const finite = Float64Array.from(reps).filter(Number.isFinite);
+  return [quantile(finite, (1 - level) / 2), quantile(finite, 1 - (1 - level) / 2)];
+}
+
+/** True when a finite interval lies entirely on one side of zero. */
+export const excludesZero = (ci: readonly [number, number]): boolean =>
+  Number.isFinite(ci[0]) && Number.isFinite(ci[1]) && (ci[0] > 0 || ci[1] < 0);
+
 /** Picks entries of a by index (a resample). */
-export function take(a: ArrayLike<number>, idx: Int32Array): Float64Array {
+export function take(a: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
   const out = new Float64Array(idx.length);
   for (let i = 0; i < idx.length; i++) out[i] = a[idx[i] as number] as number;
   return out;

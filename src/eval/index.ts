@@ -4,6 +4,7 @@ export * from "./arrays.js";
 export * from "./bootstrap.js";
 export * from "./calibration.js";
 export * from "./classification.js";
+export * from "./group-bootstrap.js";
 export * from "./groups.js";
 export * from "./knn.js";
 export * from "./multiplicity.js";

@@ -16,6 +16,22 @@ export function std(x: ArrayLike<number>): number {
   return Math.sqrt(s / (x.length - 1));
 }
 
+/** Ordinary least-squares slope of y on x (the bias study's trend over imbalance levels); NaN when x has no spread. */
+export function olsSlope(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  if (x.length !== y.length)
+    throw new TorchError(`olsSlope: x has ${x.length} values but y has ${y.length}`, "ValueError");
+  const mx = mean(x);
+  const my = mean(y);
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < x.length; i++) {
+    const dx = (x[i] as number) - mx;
+    sxy += dx * ((y[i] as number) - my);
+    sxx += dx * dx;
+  }
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}
+
 /** Quantile with linear interpolation between order statistics (numpy's default, Hyndman–Fan type 7). */
 export function quantile(x: ArrayLike<number>, q: number): number {
   if (!(q >= 0 && q <= 1)) throw new TorchError(`quantile: q must be in [0, 1], got ${q}`, "ValueError");

@@ -88,3 +88,20 @@ export function deriveSeed(seed: number, ...keys: number[]): number {
   for (const k of keys) h = mix32((h ^ (k >>> 0)) >>> 0);
   return h;
 }
+
+/**
+ * A bare uniform [0, 1) stream: mulberry32 seeded with seed + 0x9e3779b9 (no mix32), the bias
+ * study's synthetic people, splits and bootstrap resamples. Kept apart from Rng's seeding so those
+ * streams, and the study results drawn from them, stay as they were.
+ */
+export const uniformStream = (seed: number): (() => number) => mulberry32((seed >>> 0) + 0x9e3779b9);
+
+/** A stable 32-bit seed from strings and numbers (FNV-1a over "a|b|…"): one stream per cell, metric, view. */
+export function seedOf(...parts: (string | number)[]): number {
+  let h = 0x811c9dc5;
+  for (const ch of parts.join("|")) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Rng } from "../../src/data/rng.js";
-import { bootstrapCI, bootstrapReplicates, mean } from "../../src/eval/index.js";
+import { bootstrapCI, bootstrapReplicates, excludesZero, mean, percentileCI } from "../../src/eval/index.js";
 
 const counts = (idx: Int32Array, n: number) => {
   const c = new Int32Array(n);
@@ -127,4 +127,22 @@ test("cluster options are checked", () => {
     () => bootstrapReplicates(2, stat, { resample: "pairs" as never, clusters: ["a", "b"] }),
     /resample must be "cluster" or "unit", got pairs/,
   );
+});
+
+test("percentileCI: type-7 quantiles of the finite replicates (hand values), NaN without any", () => {
+  // Sorted 1..5: the 25% point sits at position 1 (value 2), the 75% point at position 3 (value 4).
+  assert.deepEqual(percentileCI([5, 1, 4, 2, 3], 0.5), [2, 4]);
+  // 90%: positions 0.2 and 3.8 → 1.2 and 4.8; NaN and ±∞ (undefined or unbounded replicates) are dropped.
+  const [lo, hi] = percentileCI([3, Number.NaN, 1, 5, Number.POSITIVE_INFINITY, 2, 4, Number.NEGATIVE_INFINITY], 0.9);
+  assert.ok(Math.abs(lo - 1.2) < 1e-12 && Math.abs(hi - 4.8) < 1e-12, `${lo} ${hi}`);
+  assert.ok(percentileCI([Number.NaN, Number.POSITIVE_INFINITY]).every(Number.isNaN));
+  assert.throws(() => percentileCI([1, 2], 1), /percentileCI: level must be in \(0, 1\), got 1/);
+});
+
+test("excludesZero: only a finite interval wholly on one side of zero", () => {
+  assert.equal(excludesZero([0.1, 0.3]), true);
+  assert.equal(excludesZero([-0.3, -0.1]), true);
+  assert.equal(excludesZero([-0.1, 0.1]), false);
+  assert.equal(excludesZero([0, 0.2]), false);
+  assert.equal(excludesZero([0.1, Number.NaN]), false);
 });

@@ -23,8 +23,6 @@ export function exportedNames(code: string): string[] {
 }
 
 const KNOWN = [
-  // bias-study statistics not yet folded into src/eval (bootstrap/CI dedup)
-  "mean: src/studies/bias/stats.ts and src/eval/stats.ts",
   "metricFrame: src/studies/bias/frame.ts and src/eval/groups.ts",
   // methods/features.ts's row gather of a tensor vs eval/bootstrap.ts's of an array
   "take: src/methods/features.ts and src/eval/bootstrap.ts",

@@ -5,6 +5,7 @@ import {
   logGamma,
   mean,
   normalQuantile,
+  olsSlope,
   quantile,
   std,
   studentTCdf,
@@ -71,4 +72,12 @@ test("aggregateSeeds: a t-interval per metric over seeds", () => {
   assert.equal(r.acc?.n, 3);
   assert.equal(r.ece?.n, 2);
   close(r.ece?.hi as number, 0.15 + (12.706204736 * Math.SQRT1_2 * 0.1) / Math.SQRT2, 1e-6);
+});
+
+test("olsSlope: the slope of an exact line, the least-squares slope by hand, NaN without spread in x", () => {
+  close(olsSlope([10, 30, 50, 70], [1, 7, 13, 19]), 0.3, 1e-15);
+  // x = 0,1,2; y = 0,2,1: x̄ = 1, ȳ = 1, Σdx·dy = (−1)(−1) + 0 + (1)(0) = 1, Σdx² = 2 → ½.
+  close(olsSlope([0, 1, 2], [0, 2, 1]), 0.5, 1e-15);
+  assert.ok(Number.isNaN(olsSlope([3, 3, 3], [1, 2, 3])));
+  assert.throws(() => olsSlope([1, 2], [1]), /olsSlope: x has 2 values but y has 1/);
 });

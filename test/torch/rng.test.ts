@@ -3,8 +3,7 @@
 // bootstrap rng, the distributed sampler) draws from that one core.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { rng as biasRng } from "../../src/studies/bias/stats.js";
-import { mix32, mulberry32, Rng } from "../../src/torch/rng.js";
+import { mix32, mulberry32, Rng, seedOf, uniformStream } from "../../src/torch/rng.js";
 
 test("mulberry32 matches the reference algorithm (Python, 32-bit arithmetic)", () => {
   const draw = (seed: number) => {
@@ -19,7 +18,15 @@ test("Rng and the bias study's bootstrap stream are mulberry32 with their own se
   const a = new Rng(7);
   const b = mulberry32(mix32(7));
   for (let i = 0; i < 5; i++) assert.equal(a.next(), b());
-  const c = biasRng(3);
+  const c = uniformStream(3);
   const d = mulberry32(3 + 0x9e3779b9);
   for (let i = 0; i < 5; i++) assert.equal(c(), d());
+});
+
+test("seedOf is 32-bit FNV-1a of the parts joined by |", () => {
+  // Published FNV-1a test vectors: "a" → 0xe40c292c, "foobar" → 0xbf9cf968.
+  assert.equal(seedOf("a"), 0xe40c292c);
+  assert.equal(seedOf("foobar"), 0xbf9cf968);
+  assert.equal(seedOf("foo", "bar"), seedOf("foo|bar"));
+  assert.equal(seedOf(7, "x"), seedOf("7|x"));
 });

@@ -4,11 +4,13 @@
 // and one plain sentence per claim. Claims are split into a declared primary family (config
 // analysis.primary; default the focus group's accuracy-gap trend per loss), reported with Holm-adjusted
 // p-values, and every other claim (secondary), reported with Benjamini–Hochberg q-values (issue #13).
+import { seedOf, uniformStream } from "../../data/rng.js";
+import { excludesZero, percentileCI } from "../../eval/bootstrap.js";
 import { bhQValues, bootstrapPValue, holm } from "../../eval/multiplicity.js";
+import { mean, olsSlope, std } from "../../eval/stats.js";
 import { type FrameRow, metricFrame } from "./frame.js";
 import { METRICS } from "./metrics.js";
 import type { CellRecord } from "./results.js";
-import { excludesZero, mean, olsSlope, percentileCI, rng, sd, seedOf } from "./stats.js";
 
 /** One primary hypothesis: a trend or gap of a metric, optionally for one loss (and split, for a gap). */
 export interface PrimarySpec {
@@ -141,7 +143,7 @@ export function analyse(records: CellRecord[], o: AnalysisOptions): Analysis {
           .map((c) => gapValue(c, metric, o.focus))
           .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
         if (values.length === 0) continue;
-        const draws = pooledDraws(cells, metric, o.bootstrap, rng(seedOf("gap", loss, metric, split.name)));
+        const draws = pooledDraws(cells, metric, o.bootstrap, uniformStream(seedOf("gap", loss, metric, split.name)));
         if (!draws) continue;
         const estimate = mean(values);
         const ci = percentileCI(draws, o.ciLevel);
@@ -156,7 +158,7 @@ export function analyse(records: CellRecord[], o: AnalysisOptions): Analysis {
           seeds: values.length,
           estimate,
           ci,
-          seedSd: sd(values),
+          seedSd: std(values),
           seedRange: [Math.min(...values), Math.max(...values)],
           excludesZero: ex,
           ...untested(draws),
@@ -281,7 +283,7 @@ function acrossSeeds(records: CellRecord[]): Analysis["acrossSeeds"] {
       group: first.group,
       metric: first.metric,
       mean: mean(v),
-      sd: sd(v),
+      sd: std(v),
       min: v.length ? Math.min(...v) : Number.NaN,
       max: v.length ? Math.max(...v) : Number.NaN,
       seeds: v.length,

@@ -4,10 +4,10 @@
 // fitting and a disjoint set of unseen people (original + augmented copy each, for verification).
 // The unseen people depend only on the seed, so every split and loss of a seed meets the same ones.
 import { augment, faceStudy } from "../../data/augment/index.js";
+import { seedOf, uniformStream } from "../../data/rng.js";
 import { renderSynthFaces, SYNTH_GENDERS, SYNTH_GROUPS } from "../../data/synth.js";
 import { cat, fromTypedArray, type Tensor, tidy } from "../../torch/index.js";
 import type { BiasConfig, Split } from "./config.js";
-import { rng, seedOf } from "./stats.js";
 import { renderFaces, type SynthPerson, synthPeople } from "./synth.js";
 
 export interface ImageBatch {
@@ -161,7 +161,7 @@ export function selectPeople(
     groups.map(() => 1 / groups.length),
     cfg.data.unseen,
   );
-  const ru = rng(seedOf("unseen", seed));
+  const ru = uniformStream(seedOf("unseen", seed));
   const unseen = byGroup.flatMap((c, g) => {
     if (c.length < (unseenCounts[g] as number))
       throw new Error(
@@ -174,7 +174,7 @@ export function selectPeople(
     groups.map((g) => split.proportions[g] ?? 0),
     cfg.data.identities,
   );
-  const rt = rng(seedOf("train", seed, split.name));
+  const rt = uniformStream(seedOf("train", seed, split.name));
   const train = byGroup.flatMap((c, g) => {
     const free = c.filter((i) => !taken.has(i));
     if (free.length < (counts[g] as number))

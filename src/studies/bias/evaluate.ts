@@ -1,12 +1,12 @@
 // Runs a trained cell model over its evaluation sets and reduces everything to plain per-unit
 // numbers (EvalOutputs) that metrics.ts turns into per-group estimates.
 
+import { uniformStream } from "../../data/rng.js";
 import { fitTemperature } from "../../eval/index.js";
 import { embedAll } from "../../methods/recognition/train.js";
 import type { FaceRecNet } from "../../models/facerec.js";
 import { F, type Tensor, tensor, tidy } from "../../torch/index.js";
 import type { CellData } from "./data.js";
-import { rng } from "./stats.js";
 
 /** Everything a cell's model produced on its evaluation sets, as plain arrays (evaluateCell). */
 export interface EvalOutputs {
@@ -101,7 +101,7 @@ function verification(emb: Tensor, data: CellData, origIdx: number[], augIdx: nu
     emb.indexSelect(0, tensor(probes, { dtype: "int64" })),
     emb.indexSelect(0, tensor(mates, { dtype: "int64" })),
   );
-  const rand = rng(o.seed ^ 0x5eed);
+  const rand = uniformStream(o.seed ^ 0x5eed);
   const group = Int32Array.from(probes, (i) => data.unseen.group[i] as number);
   const impostors = probes.map((_, p) => {
     const others = probes.map((_, q) => q).filter((q) => q !== p && group[q] === group[p]);

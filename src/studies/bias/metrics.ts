@@ -3,10 +3,18 @@
 // min/max ratio, worst group) with CIs, and the curves and distributions the report draws.
 // Thresholds are fixed once on the whole population and then applied to every group (NIST FRVT
 // Part 3 practice, reference/face-losses-and-bias.md §3.3), so groups are compared at one setting.
-import { calibration } from "../../eval/index.js";
+import { seedOf } from "../../data/rng.js";
+import {
+  bootstrapGroups,
+  calibration,
+  combine,
+  type GroupSample,
+  meanSample,
+  percentileCI,
+  take,
+} from "../../eval/index.js";
 import { globalThreshold, scoreCurves } from "./curves.js";
 import type { EvalOutputs } from "./evaluate.js";
-import { bootstrapGroups, combine, type GroupSample, meanSample, percentileCI, seedOf } from "./stats.js";
 
 export interface MetricOptions {
   focus: string;
@@ -86,9 +94,6 @@ function byGroup(group: Int32Array, names: string[]): Map<string, number[]> {
   return m;
 }
 
-const pick = <A extends ArrayLike<number>>(a: A, idx: number[]): Float64Array =>
-  Float64Array.from(idx, (i) => a[i] as number);
-
 export function cellMetrics(ev: EvalOutputs, o: MetricOptions): CellMetrics {
   const names = ev.groups;
   const thrV = globalThreshold(
@@ -99,7 +104,7 @@ export function cellMetrics(ev: EvalOutputs, o: MetricOptions): CellMetrics {
 
   // Per-unit values for each metric; each metric is a set of samples per group (+ "all").
   const perUnit: Record<string, { group: Int32Array; sample: (idx: number[]) => GroupSample }> = {};
-  const mean = (values: ArrayLike<number>) => (idx: number[]) => meanSample(pick(values, idx));
+  const mean = (values: ArrayLike<number>) => (idx: number[]) => meanSample(take(values, idx));
   const s = ev.seen;
   const u = ev.unseen;
   perUnit.accuracy = { group: s.group, sample: mean(s.correct) };
@@ -112,7 +117,7 @@ export function cellMetrics(ev: EvalOutputs, o: MetricOptions): CellMetrics {
   };
   const ece = (conf: Float64Array) => (idx: number[]) =>
     eceSample(
-      pick(conf, idx),
+      take(conf, idx),
       Uint8Array.from(idx, (i) => s.correct[i] as number),
       o.eceBins,
     );

@@ -3,8 +3,9 @@
 // tone (and, for a 2-group "gender-like" attribute, a face-shape offset). A planted effect shrinks
 // one group's identity variation, so its people are harder to tell apart — a known bias the study
 // must find (issue 5, "validity checks"). Pixels: float (N,3,S,S) in [0,1].
+
+import { uniformStream } from "../../data/rng.js";
 import { cat, linspace, manualSeed, rand, type Tensor, tensor, tidy } from "../../torch/index.js";
-import { rng } from "./stats.js";
 
 /** Per-identity shape/colour parameters, each in [−1, 1]. */
 const P = 11;
@@ -31,7 +32,7 @@ export function synthPeople(
   seed: number,
   planted?: { group: number; strength: number },
 ): SynthPerson[] {
-  const r = rng(seed);
+  const r = uniformStream(seed);
   const centre = Array.from({ length: P }, () => 0);
   return groups.map((group) => {
     const spread = planted && planted.group === group ? 1 - planted.strength : 1;
@@ -58,7 +59,7 @@ export function renderFaces(people: SynthPerson[], views: number[], size: number
   return tidy(() => {
     const n = people.length;
     const p = (k: number) => col(people.map((q) => q.params[k] as number));
-    const r = views.map((s) => rng(s));
+    const r = views.map((s) => uniformStream(s));
     const jitter = (scale: number) => col(r.map((g) => scale * (2 * g() - 1)));
     const dx = jitter(0.06);
     const dy = jitter(0.06);

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { uniformStream as rng } from "../../../src/data/rng.js";
 import { parseLossConfig } from "../../../src/losses/index.js";
 import { analyse } from "../../../src/studies/bias/analysis.js";
 import type { CellRecord } from "../../../src/studies/bias/results.js";
 import { parseResultsCsv, resultsCsv } from "../../../src/studies/bias/results.js";
-import { rng } from "../../../src/studies/bias/stats.js";
 
 /** A cell whose accuracy gap (focus "b" minus rest) is `gap`, with bootstrap replicates of sd `noise`. */
 function cell(level: number, seed: number, gap: number, noise: number): CellRecord {

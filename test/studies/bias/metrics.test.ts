@@ -3,7 +3,6 @@ import { test } from "node:test";
 import { globalThreshold } from "../../../src/studies/bias/curves.js";
 import type { EvalOutputs } from "../../../src/studies/bias/evaluate.js";
 import { cellMetrics, eceOf } from "../../../src/studies/bias/metrics.js";
-import { bootstrapGroups, meanSample, percentileCI, rng } from "../../../src/studies/bias/stats.js";
 
 test("ECE by hand: two bins, |0.5−0.9|·2 + |1−0.6|·2 over 4 = 0.4", () => {
   const conf = [0.9, 0.9, 0.6, 0.6];
@@ -20,19 +19,6 @@ test("global threshold: at most rate·n non-mated scores lie at or above it", ()
   assert.ok(globalThreshold(imp, 0.1) > 0.9 && globalThreshold(imp, 0.1) < 0.9 + 1e-12);
   assert.equal(above(globalThreshold(imp, 0.25)), 2); // floor(2.5) = 2: 0.9, 1.0
   assert.equal(above(globalThreshold(imp, 0)), 0);
-});
-
-test("percentile bootstrap CI of a mean covers the true value about 95% of the time", () => {
-  const r = rng(7);
-  let covered = 0;
-  const sims = 200;
-  for (let s = 0; s < sims; s++) {
-    const x = Array.from({ length: 80 }, () => +(r() < 0.3));
-    const reps = bootstrapGroups(new Map([["g", meanSample(x)]]), 300, s).get("g") as Float64Array;
-    const [lo, hi] = percentileCI(reps, 0.95);
-    if (lo <= 0.3 && 0.3 <= hi) covered++;
-  }
-  assert.ok(covered / sims > 0.88 && covered / sims < 0.99, `coverage ${covered / sims}`);
 });
 
 /** Two groups of 100 seen images: "a" all right, "b" half right; everything else benign. */

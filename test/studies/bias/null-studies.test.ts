@@ -4,10 +4,10 @@
 // with a planted trend in one loss it is still found.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { uniformStream as rng } from "../../../src/data/rng.js";
 import { parseLossConfig } from "../../../src/losses/index.js";
 import { analyse } from "../../../src/studies/bias/analysis.js";
 import type { CellRecord } from "../../../src/studies/bias/results.js";
-import { rng } from "../../../src/studies/bias/stats.js";
 
 const LEVELS = [0.1, 0.3, 0.5, 0.7, 0.9];
 const LOSSES = ["softmax", "ring", "a-softmax"];
