@@ -201,8 +201,8 @@ export function percentileCI(reps: ArrayLike<number>, level = 0.95): [number, nu
 export const excludesZero = (ci: readonly [number, number]): boolean =>
   Number.isFinite(ci[0]) && Number.isFinite(ci[1]) && (ci[0] > 0 || ci[1] < 0);
 
-/** Picks entries of a by index (a resample). */
-export function take(a: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
+/** The entries of a at the given indices, repeats included (a resample's values). */
+export function valuesAt(a: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
   const out = new Float64Array(idx.length);
   for (let i = 0; i < idx.length; i++) out[i] = a[idx[i] as number] as number;
   return out;

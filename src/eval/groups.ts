@@ -10,7 +10,7 @@ import {
   type Estimate,
   percentileIntervals,
   strataIndices,
-  take,
+  valuesAt,
 } from "./bootstrap.js";
 
 export type MetricFn = (yTrue: Float64Array, yPred: Float64Array) => number;
@@ -76,16 +76,16 @@ export function metricFrame(o: MetricFrameOptions): MetricFrame {
   // Stratified resampling lists each group's (resampled) indices as one contiguous run, in strata
   // order, runs[g] long (a cluster resample's runs vary in length).
   const stat = (idx: Int32Array, runs: Int32Array): number[] => {
-    const t = take(yTrue, idx);
-    const p = take(yPred, idx);
+    const t = valuesAt(yTrue, idx);
+    const p = valuesAt(yPred, idx);
     const out = specs.map((s) => s.fn(t, p));
     const perGroup: number[][] = [];
     let start = 0;
     for (let g = 0; g < G; g++) {
       const sub = idx.subarray(start, start + (runs[g] as number));
       start += runs[g] as number;
-      const gt = take(yTrue, sub);
-      const gp = take(yPred, sub);
+      const gt = valuesAt(yTrue, sub);
+      const gp = valuesAt(yPred, sub);
       perGroup.push(specs.map((s) => s.fn(gt, gp)));
     }
     for (const row of perGroup) out.push(...row);

@@ -2,7 +2,9 @@
 // constants src/eval/ exports and fails when another module of src/ exports one of the same names
 // (issue #12 found knnAccuracy and predictionCollapse defined twice). Not scanned: src/torch/ (tensor
 // ops such as mean/argmax are not metrics) and src/report/ (chart builders are named after what they
-// draw). KNOWN lists the duplicates still to fold (issue #12 item 4); fixing one means deleting its line.
+// draw). The last duplicates (issue #12 item 4) were folded or renamed for what they are: the bias
+// study's per-group bootstrap and intervals moved here, its seed-pooled table is pooledFrame, and
+// the array gather is valuesAt (methods' take gathers tensor rows).
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -22,13 +24,7 @@ export function exportedNames(code: string): string[] {
   );
 }
 
-const KNOWN = [
-  "metricFrame: src/studies/bias/frame.ts and src/eval/groups.ts",
-  // methods/features.ts's row gather of a tensor vs eval/bootstrap.ts's of an array
-  "take: src/methods/features.ts and src/eval/bootstrap.ts",
-];
-
-test("no module outside src/eval exports a name that src/eval defines (beyond the KNOWN leftovers)", () => {
+test("no module outside src/eval exports a name that src/eval defines", () => {
   const all = sources("src").filter((f) => !/^(torch|report)\//.test(relative("src", f)));
   const evalFiles = all.filter((f) => relative("src", f).startsWith("eval"));
   assert.ok(evalFiles.length > 5);
@@ -41,7 +37,7 @@ test("no module outside src/eval exports a name that src/eval defines (beyond th
         .filter((n) => metrics.has(n))
         .map((n) => `${n}: ${f} and ${metrics.get(n)}`),
     );
-  assert.deepEqual(clashes.sort(), [...KNOWN].sort());
+  assert.deepEqual(clashes.sort(), []);
 });
 
 test("the scanner sees every form of definition and ignores re-exports", () => {

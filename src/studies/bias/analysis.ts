@@ -8,7 +8,7 @@ import { seedOf, uniformStream } from "../../data/rng.js";
 import { excludesZero, percentileCI } from "../../eval/bootstrap.js";
 import { bhQValues, bootstrapPValue, holm } from "../../eval/multiplicity.js";
 import { mean, olsSlope, std } from "../../eval/stats.js";
-import { type FrameRow, metricFrame } from "./frame.js";
+import { type FrameRow, pooledFrame } from "./frame.js";
 import { METRICS } from "./metrics.js";
 import type { CellRecord } from "./results.js";
 
@@ -205,7 +205,7 @@ export function analyse(records: CellRecord[], o: AnalysisOptions): Analysis {
     ciLevel: o.ciLevel,
     alpha,
     primary,
-    frame: metricFrame(records, {
+    frame: pooledFrame(records, {
       focus: o.focus,
       minGroupSamples: o.minGroupSamples ?? 30,
       ...(o.groups && { groups: o.groups }),

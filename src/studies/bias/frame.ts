@@ -1,7 +1,8 @@
-// The bias study's metric frame, in the manner of fairlearn's MetricFrame: one row per training split
-// × loss, each group's value with its CI and sample size, and the between-group summaries fairlearn
-// names difference (max − min) and ratio (min / max), plus the focus group's gap (focus − rest), each
-// with the bootstrap CI the cell computed (metrics.ts). Groups with fewer test units than the
+// The bias study's frame, in the manner of fairlearn's MetricFrame but assembled from finished cells
+// (src/eval/groups.ts metricFrame computes one from predictions): one row per training split × loss,
+// each group's value with its CI and sample size, and the between-group summaries fairlearn names
+// difference (max − min) and ratio (min / max), plus the focus group's gap (focus − rest), each with
+// the bootstrap CI the cell computed (metrics.ts). Groups with fewer test units than the
 // configured minimum are flagged so the page never compares them silently.
 import type { CellRecord } from "./results.js";
 
@@ -52,7 +53,8 @@ function pooled(cells: CellRecord[], metric: string, group: string): FrameValue 
   };
 }
 
-export function metricFrame(records: CellRecord[], o: FrameOptions): FrameRow[] {
+/** The frame of a study's cell records: each split × loss row pooled over its seeds. */
+export function pooledFrame(records: CellRecord[], o: FrameOptions): FrameRow[] {
   const metrics = o.metrics ?? ["accuracy"];
   const splits = [...new Map(records.map((r) => [r.split.name, r.split])).values()].sort((a, b) => a.level - b.level);
   const losses = [...new Set(records.map((r) => r.loss.label))];

@@ -11,7 +11,7 @@ import {
   type GroupSample,
   meanSample,
   percentileCI,
-  take,
+  valuesAt,
 } from "../../eval/index.js";
 import { globalThreshold, scoreCurves } from "./curves.js";
 import type { EvalOutputs } from "./evaluate.js";
@@ -104,7 +104,7 @@ export function cellMetrics(ev: EvalOutputs, o: MetricOptions): CellMetrics {
 
   // Per-unit values for each metric; each metric is a set of samples per group (+ "all").
   const perUnit: Record<string, { group: Int32Array; sample: (idx: number[]) => GroupSample }> = {};
-  const mean = (values: ArrayLike<number>) => (idx: number[]) => meanSample(take(values, idx));
+  const mean = (values: ArrayLike<number>) => (idx: number[]) => meanSample(valuesAt(values, idx));
   const s = ev.seen;
   const u = ev.unseen;
   perUnit.accuracy = { group: s.group, sample: mean(s.correct) };
@@ -117,7 +117,7 @@ export function cellMetrics(ev: EvalOutputs, o: MetricOptions): CellMetrics {
   };
   const ece = (conf: Float64Array) => (idx: number[]) =>
     eceSample(
-      take(conf, idx),
+      valuesAt(conf, idx),
       Uint8Array.from(idx, (i) => s.correct[i] as number),
       o.eceBins,
     );
