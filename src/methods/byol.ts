@@ -82,7 +82,15 @@ export class ByolModel extends Module implements SelfSupervised {
     const [t1, t2] = [t.narrow(0, 0, N), t.narrow(0, N, N)];
     const loss = byolLoss(q1, t2).add(byolLoss(q2, t1));
     // Positive-pair retrieval: is view 2's target the nearest to view 1's prediction?
-    const acc = noGrad(() => F.normalize(q1).matmul(F.normalize(t2).t()).argmax(1).eq(arange(N)).float().mean().item());
+    const acc = noGrad(() =>
+      F.normalize(q1)
+        .matmul(F.normalize(t2).t())
+        .argmax(1)
+        .eq(arange(0, N, 1, { device: q1.device }))
+        .float()
+        .mean()
+        .item(),
+    );
     return { loss, contrastiveAccuracy: acc, z: [z.narrow(0, 0, N), z.narrow(0, N, N)] };
   }
 

@@ -13,7 +13,7 @@
 import { deriveSeed } from "../data/rng.js";
 import { stratifiedSplit } from "../data/splits.js";
 import { type Encoder, EncoderClassifier, type ProjectionHead } from "../models/heads.js";
-import { keep, manualSeed, type Tensor, tidy } from "../torch/index.js";
+import { type Device, keep, manualSeed, type Tensor, tidy } from "../torch/index.js";
 import type { Sequential } from "../torch/nn/index.js";
 import { extractFeatures, take } from "./features.js";
 import { logisticProbe } from "./logistic.js";
@@ -63,6 +63,11 @@ export interface EvalSuiteOptions {
   /** builds the projection head matching `pretrained` (for fromProjectionLayer = 1) */
   makeHead: (featureDim: number) => ProjectionHead;
   pretrainEpoch: number;
+  /**
+   * where the encoders are evaluated (the run's `device`, default cpu): feature extraction, fine-tune
+   * and from-scratch training run there; features come back to the host for the probes and metrics
+   */
+  device?: Device;
   tasks: LabelledTask[];
   cfg: EvaluateConfig;
   seed: number;
@@ -153,6 +158,7 @@ function probeFeatures(o: EvalSuiteOptions, task: LabelledTask, pretrained: bool
     const enc = o.makeEncoder();
     try {
       if (pretrained) loadPretrainedEncoder(enc, o.pretrained);
+      enc.to(o.device ?? "cpu");
       return [keep(extractFeatures(enc, task.train.images)), keep(extractFeatures(enc, task.val.images))] as const;
     } finally {
       enc.dispose();
@@ -298,7 +304,7 @@ async function supervised(
     }
   }
   manualSeed(deriveSeed(seed, pretrained ? 1 : 2));
-  const model = new EncoderClassifier(enc, task.classNames.length, proj, projWidth);
+  const model = new EncoderClassifier(enc, task.classNames.length, proj, projWidth).to(o.device ?? "cpu");
   try {
     if (pretrained && ft.headInit === "probe") await warmStartHead(o, task, model, subset, seed);
     return await trainNetwork(

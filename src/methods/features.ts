@@ -3,6 +3,7 @@
 // and seeded batch orders (plain or class-balanced) so that resume reproduces an uninterrupted run.
 import type { Rng } from "../data/rng.js";
 import type { Encoder } from "../models/heads.js";
+import { moduleDevice, toDevice, toHost } from "../torch/device.js";
 import { cat, fromTypedArray, keep, noGrad, type Tensor, tidy } from "../torch/index.js";
 
 /** Images as a uint8 N×C×H×W tensor plus optional integer labels (one per image). */
@@ -31,11 +32,13 @@ export const labelTensor = (labels: ArrayLike<number>): Tensor =>
   tidy(() => fromTypedArray(Int32Array.from(labels as ArrayLike<number>), [labels.length]).long());
 
 /**
- * Features h of every image, in eval mode and without gradients, batch by batch. The encoder's
- * training flag is restored afterwards.
+ * Features h of every image, in eval mode and without gradients, batch by batch. Each batch crosses
+ * (as uint8) to the encoder's device and its features come back to the host, where the metric code
+ * (kNN, probes) runs. The encoder's training flag is restored afterwards.
  */
 export function extractFeatures(encoder: Encoder, images: Tensor, batchSize = 256, prep = toUnitFloat): Tensor {
   const wasTraining = encoder.training;
+  const device = moduleDevice(encoder);
   encoder.eval();
   try {
     const n = images.shape[0]!;
@@ -44,8 +47,8 @@ export function extractFeatures(encoder: Encoder, images: Tensor, batchSize = 25
       parts.push(
         tidy(() =>
           noGrad(() => {
-            const x = prep(images.narrow(0, s, Math.min(batchSize, n - s)));
-            return encoder.features(x);
+            const x = prep(toDevice(images.narrow(0, s, Math.min(batchSize, n - s)), device));
+            return toHost(encoder.features(x));
           }),
         ),
       );

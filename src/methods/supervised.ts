@@ -5,6 +5,7 @@
 // Every epoch is reseeded from (seed, epoch), so the same call gives the same numbers. The failure
 // guards of guards.ts run each epoch and stop the run with an explanation (seed §4.1's one-class model).
 import { deriveSeed, Rng } from "../data/rng.js";
+import { moduleDevice, toDevice } from "../torch/device.js";
 import { F, fromTypedArray, keep, manualSeed, noGrad, type Tensor, tidy } from "../torch/index.js";
 import { Linear, type Module } from "../torch/nn/index.js";
 import { SGD } from "../torch/optim/sgd.js";
@@ -89,6 +90,7 @@ function evaluate(
   prep: (t: Tensor) => Tensor,
 ) {
   const was = c.module.training;
+  const device = moduleDevice(c.module);
   c.module.eval();
   try {
     return tidy(() =>
@@ -98,7 +100,7 @@ function evaluate(
         for (let s = 0; s < n; s += bs) {
           const p = tidy(() =>
             c
-              .logits(prep(x.narrow(0, s, Math.min(bs, n - s))))
+              .logits(prep(toDevice(x.narrow(0, s, Math.min(bs, n - s)), device)))
               .argmax(1)
               .toNumbers(),
           );
@@ -127,9 +129,18 @@ async function fit(
     nesterov: o.nesterov ?? true,
     weightDecay: o.weightDecay,
   });
+  // Batches, labels and class weights go to the model's device (a model trained on CUDA is evaluated there).
+  const device = moduleDevice(c.module);
   const weight =
     o.classWeights === "balanced"
-      ? keep(fromTypedArray(Float32Array.from(balancedClassWeights(train.y, numClasses)), [numClasses]))
+      ? keep(
+          tidy(() =>
+            toDevice(
+              fromTypedArray(Float32Array.from(balancedClassWeights(train.y, numClasses)), [numClasses]),
+              device,
+            ),
+          ),
+        )
       : null;
   const history: SupervisedEpoch[] = [];
   const n = train.x.shape[0]!;
@@ -165,10 +176,11 @@ async function fit(
         if (b === 0) assertLrPositive(lr, `epoch ${epoch + 1}`);
         for (const g of opt.paramGroups) g.lr = lr;
         const loss = tidy(() => {
-          let x = prep(take(train.x, idx));
+          let x = prep(toDevice(take(train.x, idx), device));
           if (o.augment) x = o.augment(x, rng);
           const logits = c.logits(x);
-          const l = F.crossEntropy(logits, labelTensor(Array.from(idx, (i) => train.y[i]!)), { weight });
+          const y = toDevice(labelTensor(Array.from(idx, (i) => train.y[i]!)), device);
+          const l = F.crossEntropy(logits, y, { weight });
           opt.zeroGrad();
           l.backward();
           const v = l.item();
@@ -248,13 +260,16 @@ export async function linearProbe(
   numClasses: number,
   o: SupervisedOptions,
 ): Promise<SupervisedResult> {
+  // The probe runs where its classifier lives (a fine-tuning head on the model's device, LP-FT) or,
+  // for a fresh one, where the features are; batches are moved there by fit.
+  const device = o.init ? moduleDevice(o.init) : trainFeatures.device;
   const [mean, std] = tidy(() => {
     const m = trainFeatures.mean([0], true);
     const s = trainFeatures.std([0], { keepdim: true }).add(1e-6);
-    return [keep(m), keep(s)];
+    return [keep(toDevice(m, device)), keep(toDevice(s, device))];
   });
   manualSeed(deriveSeed(o.seed, 1_000_003));
-  const fc = o.init ?? new Linear(trainFeatures.shape[1]!, numClasses);
+  const fc = o.init ?? new Linear(trainFeatures.shape[1]!, numClasses).to(device);
   try {
     const c: Classifier = {
       module: fc,

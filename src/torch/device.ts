@@ -51,10 +51,10 @@ export const isCuda = (d: Device): boolean => d.startsWith("cuda");
  * Copies a host tensor to `device`. For CUDA the bytes go through pinned (page-locked) memory with
  * a non-blocking copy, so the transfer overlaps the GPU's work (PyTorch's DataLoader pin_memory +
  * .to(non_blocking=True)); the pinned buffer is returned to LibTorch's caching host allocator, which
- * keeps it until the copy is done. On CPU it is an alias.
+ * keeps it until the copy is done. A tensor already on `device` comes back as an alias.
  */
 export function toDevice(t: Tensor, device: Device): Tensor {
-  if (!isCuda(device)) return t.device === "cpu" ? t.alias() : t.to(device);
+  if (!isCuda(device)) return t.to(device); // an alias when t is there already
   if (t.device !== "cpu") return t.to(device);
   const pinned = callOp<Tensor>("pin_memory", t);
   try {
@@ -63,6 +63,19 @@ export function toDevice(t: Tensor, device: Device): Tensor {
     pinned.dispose();
   }
 }
+
+/**
+ * The device a module's weights live on — its first parameter, else its first buffer, else "cpu" —
+ * which is where its inputs must go. Evaluation code reads it from the model instead of taking a
+ * setting, so a model trained on `device: cuda` is evaluated there.
+ */
+export function moduleDevice(m: AnyModule): Device {
+  const first = m.parameters()[0] ?? m.buffers()[0];
+  return first === undefined ? "cpu" : first.device;
+}
+
+/** A result back on the host for the metric code (an alias when it is there already). */
+export const toHost = (t: Tensor): Tensor => (t.device === "cpu" ? t.alias() : t.to("cpu"));
 
 /** Converts the 4-D parameters and buffers of a module to channels-last strides in place (names and values unchanged). */
 export function channelsLast(module: AnyModule): AnyModule {

@@ -9,7 +9,11 @@ import { TensorMethods } from "./generated/tensor-methods.js";
 import { type Handle, native } from "./native.js";
 import { type Scope, type Scoped, track } from "./scope.js";
 
-export type Device = "cpu" | "cuda" | `cuda:${number}`;
+/**
+ * Where a tensor lives. "meta" holds shapes without data (every op runs, nothing can be read back):
+ * CPU-only tests use it as a stand-in for a second device to check that inputs follow the model.
+ */
+export type Device = "cpu" | "meta" | "cuda" | `cuda:${number}`;
 export type TensorOrScalar = Tensor | number;
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -339,8 +343,8 @@ export class Tensor extends TensorMethods implements Scoped, Disposable {
 
 registerWrapper((h) => new Tensor(h));
 
-function isDevice(s: string): s is Device {
-  return s === "cpu" || s.startsWith("cuda");
+export function isDevice(s: string): s is Device {
+  return s === "cpu" || s === "meta" || s.startsWith("cuda");
 }
 
 function sameDevice(a: Device, b: Device): boolean {

@@ -5,10 +5,12 @@ import { test } from "node:test";
 import {
   channelsLast,
   inMemoryFormat,
+  moduleDevice,
   resolveDevice,
   setBackendFlags,
   setupCompute,
   toDevice,
+  toHost,
 } from "../../src/torch/device.js";
 import { buildInfo, cudaUnavailableReason, manualSeed, nn, randn, type Tensor, tidy } from "../../src/torch/index.js";
 import { leakCheckEachTest } from "./helpers.js";
@@ -114,11 +116,46 @@ test("host→CUDA copies through pinned memory keep the values", { skip: noCuda 
   });
 });
 
-test("host→CPU toDevice is an alias", () => {
+test("host→CPU toDevice and toHost of a host tensor are aliases", () => {
   tidy(() => {
     const x = randn([2, 2]);
-    assert.equal(maxAbs(toDevice(x, "cpu"), x), 0);
+    const [d, h] = [toDevice(x, "cpu"), toHost(x)];
+    x.add_(1); // an alias shares the storage: the change shows through both
+    assert.equal(maxAbs(d, x), 0);
+    assert.equal(maxAbs(h, x), 0);
   });
+});
+
+test("toDevice reaches a non-CUDA device too (meta: shapes without data)", () => {
+  tidy(() => {
+    const m = toDevice(randn([2, 3]), "meta");
+    assert.equal(m.device, "meta");
+    assert.deepEqual(m.shape, [2, 3]);
+    assert.throws(() => toHost(m), /meta/);
+  });
+});
+
+test("moduleDevice is where a module's first parameter (else buffer) lives; cpu for one with neither", () => {
+  using lin = new nn.Linear(3, 2);
+  assert.equal(moduleDevice(lin), "cpu");
+  using relu = new nn.ReLU();
+  assert.equal(moduleDevice(relu), "cpu");
+  // A module holding one meta tensor, registered as a parameter or as a buffer.
+  class OnMeta extends nn.Module {
+    constructor(as: "parameter" | "buffer") {
+      super();
+      const t = tidy(() => randn([2]).to("meta"));
+      if (as === "parameter") this.registerParameter("w", t);
+      else this.registerBuffer("b", t);
+    }
+    forward(x: Tensor): Tensor {
+      return x.alias();
+    }
+  }
+  using param = new OnMeta("parameter");
+  assert.equal(moduleDevice(param), "meta");
+  using buf = new OnMeta("buffer");
+  assert.equal(moduleDevice(buf), "meta");
 });
 
 test("setupCompute checks every compute setting, naming it, and sets the flags", () => {

@@ -5,7 +5,7 @@
 // same seeded permutation and keeps its contiguous 1/W of the rows, so W workers with global batch B
 // take the steps one process with batch B takes (up to BatchNorm, per rank unless syncBatchNorm).
 import type { FaceRecNet } from "../../models/facerec.js";
-import { type Compute, toDevice } from "../../torch/device.js";
+import { type Compute, moduleDevice, toDevice, toHost } from "../../torch/device.js";
 import { cat, keep, noGrad, randperm, type Tensor, TorchError, tidy } from "../../torch/index.js";
 import { type EpochRecord, Trainer, type TrainingMethod } from "../trainer.js";
 import type { Recognizer } from "./recognizer.js";
@@ -127,25 +127,33 @@ export async function trainRecognizer(model: Recognizer, data: LabelledImages, o
   }
 }
 
-/** Embeddings and margin-free logits for a set of images, in eval mode, batched. */
+/**
+ * Embeddings and margin-free logits for a set of images, in eval mode (the training flag is restored
+ * afterwards), batched. Each batch crosses to the model's device; the results come back to the host
+ * for the metric code.
+ */
 export function embedAll(model: FaceRecNet, images: Tensor, batchSize = 256): { embeddings: Tensor; logits: Tensor } {
   const n = images.shape[0] as number;
+  const device = moduleDevice(model);
+  const wasTraining = model.training;
   model.eval();
-  const embs: Tensor[] = [];
-  const logits: Tensor[] = [];
-  const out = tidy(() =>
-    noGrad(() => {
-      for (let s = 0; s < n; s += batchSize) {
-        const x = toInput(images.narrow(0, s, Math.min(batchSize, n - s)));
-        const e = model.call(x);
-        embs.push(e);
-        logits.push(model.logits(e));
-      }
-      return { embeddings: catRows(embs), logits: catRows(logits) };
-    }),
-  );
-  model.train();
-  return out;
+  try {
+    const embs: Tensor[] = [];
+    const logits: Tensor[] = [];
+    return tidy(() =>
+      noGrad(() => {
+        for (let s = 0; s < n; s += batchSize) {
+          const x = toInput(toDevice(images.narrow(0, s, Math.min(batchSize, n - s)), device));
+          const e = model.call(x);
+          embs.push(toHost(e));
+          logits.push(toHost(model.logits(e)));
+        }
+        return { embeddings: catRows(embs), logits: catRows(logits) };
+      }),
+    );
+  } finally {
+    model.train(wasTraining);
+  }
 }
 
 function catRows(ts: Tensor[]): Tensor {

@@ -174,6 +174,7 @@ async function runStudy(cfg: SimclrConfig, o: SimclrStudyOptions): Promise<Simcl
           makeHead: buildHead(cfg),
           pretrained: state,
           pretrainEpoch,
+          device: compute.device,
           tasks: data.tasks,
           cfg: cfg.evaluate,
           seed: cfg.seed,

@@ -8,7 +8,7 @@ import { isFloating } from "../dtype.js";
 import { TorchError } from "../errors.js";
 import * as aten from "../generated/aten.js";
 import { keep } from "../scope.js";
-import type { Device, Tensor } from "../tensor.js";
+import { type Device, isDevice, type Tensor } from "../tensor.js";
 
 interface BufferSlot {
   tensor: Tensor | null;
@@ -279,7 +279,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> impl
    */
   to(target: ToTarget): this {
     const o =
-      typeof target === "string" ? (isDeviceName(target) ? { device: target } : { dtype: target as DType }) : target;
+      typeof target === "string" ? (isDevice(target) ? { device: target } : { dtype: target as DType }) : target;
     noGrad(() => {
       const convert = (t: Tensor) => {
         const dtype = o.dtype !== undefined && isFloating(t.dtype) ? o.dtype : undefined;
@@ -333,8 +333,4 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> impl
     const body = kids.map(([n, c]) => `  (${n}): ${c.toString().replaceAll("\n", "\n  ")}`).join("\n");
     return `${head}\n${body}\n)`;
   }
-}
-
-function isDeviceName(s: string): s is Device {
-  return s === "cpu" || s.startsWith("cuda");
 }
