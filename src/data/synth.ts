@@ -14,6 +14,7 @@ import { mapLimit } from "./decode.js";
 import { type ImageSet, type ItemMeta, MemoryImageSet } from "./imageset.js";
 import { deriveSeed, Rng } from "./rng.js";
 import { allocate } from "./splits.js";
+import { UTK_GENDERS, UTK_RACES } from "./utkface.js";
 
 export const SYNTH_GENDERS = ["gender-0", "gender-1"] as const;
 export const SYNTH_GROUPS = ["group-0", "group-1", "group-2", "group-3", "group-4"] as const;
@@ -212,6 +213,46 @@ export async function renderSynthFaces(o: SynthOptions): Promise<ImageSet> {
   const set = new MemoryImageSet("synth", pixels, o.side, o.side, 3, items);
   if (dir) writeSetCache(dir, set, key, { ...o, cacheDir: undefined });
   return set;
+}
+
+/**
+ * UTKFace's race classes in the order of its file names (White, Black, Asian, Indian, Others) as the
+ * renderer's skin-tone groups (light → dark): White 0, Black 4, Asian 1, Indian 3, Others 2.
+ */
+const GROUP_OF_RACE = [0, 4, 1, 3, 2];
+/** Race shares, roughly UTKFace's (White 42%, Black 19%, Asian 15%, Indian 17%, Others 7%). */
+const RACE_SHARE = [0.42, 0.19, 0.15, 0.17, 0.07];
+
+/**
+ * Faces labelled like UTKFace (gender male/female, race in UTK_RACES order), one photo per person,
+ * classes imbalanced as UTKFace's: the SimCLR face study without external data. Gender is the
+ * renderer's gender-like attribute (female: 1, long hair), race its skin-tone group.
+ */
+export async function renderUtkLikeFaces(
+  count: number,
+  side: number,
+  seed: number,
+  cacheDir?: string | null,
+): Promise<{
+  set: ImageSet;
+  attrs: { gender: number; race: number }[];
+  classNames: Record<string, readonly string[]>;
+}> {
+  const groupProbs = GROUP_OF_RACE.map((_, g) => RACE_SHARE[GROUP_OF_RACE.indexOf(g)] as number);
+  const set = await renderSynthFaces({
+    identities: count,
+    imagesPerIdentity: 1,
+    side,
+    seed,
+    genderP: 0.48,
+    groupProbs,
+    ...(cacheDir !== undefined && { cacheDir }),
+  });
+  const attrs = set.items.map((it) => ({
+    gender: it.attrs?.gender as number,
+    race: GROUP_OF_RACE.indexOf(it.attrs?.group as number),
+  }));
+  return { set, attrs, classNames: { gender: UTK_GENDERS, race: UTK_RACES } };
 }
 
 /** Stores an in-memory set in the cache layout (one shard + index.json), published atomically. */

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { ImageSet } from "../../src/data/imageset.js";
-import { renderSynthFaces } from "../../src/data/synth.js";
+import { renderSynthFaces, renderUtkLikeFaces } from "../../src/data/synth.js";
 import { F, fromTypedArray, type Tensor, tensor, tidy, zeros } from "../../src/torch/index.js";
 
 async function pixels(set: ImageSet, idx: number[], side = 16): Promise<Tensor> {
@@ -107,4 +107,26 @@ test("planted effect: a group with spread 0.25 has people closer together in pix
     const other = await meanDist(g);
     assert.ok(hard < 0.6 * other, `group 2 distance ${hard} vs group ${g} ${other}`);
   }
+});
+
+test("UTKFace-like faces: UTK's class names, its race shares and 48% female exactly, White skin lighter than Black", async () => {
+  const g = await renderUtkLikeFaces(100, 32, 2, null);
+  assert.deepEqual(g.classNames.race, ["White", "Black", "Asian", "Indian", "Others"]);
+  assert.deepEqual(g.classNames.gender, ["male", "female"]);
+  const count = (k: "gender" | "race", v: number) => g.attrs.filter((a) => a[k] === v).length;
+  // 100 × (0.42, 0.19, 0.15, 0.17, 0.07) are whole numbers, so largest remainder gives them exactly.
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((r) => count("race", r)),
+    [42, 19, 15, 17, 7],
+  );
+  assert.equal(count("gender", 1), 48);
+  // A cheek patch (x 11–13, y 18–20 of 32) averaged over each race's faces: skin tone #f3d6bd vs #5e3b26.
+  const x = await pixels(g.set, [...Array(100).keys()], 32);
+  const cheek = tidy(() => x.view(100, 3, 32, 32).narrow(2, 18, 3).narrow(3, 11, 3).mean([1, 2, 3]).toNumbers());
+  x.dispose();
+  const meanOf = (r: number) => {
+    const v = cheek.filter((_, i) => g.attrs[i]?.race === r);
+    return v.reduce((a, b) => a + b, 0) / v.length;
+  };
+  assert.ok(meanOf(0) > meanOf(1) + 0.25, `White ${meanOf(0)} vs Black ${meanOf(1)}`);
 });

@@ -3,7 +3,7 @@
 //   fashion-mnist / cifar10: pool = training images; task "label": train split labels, test split validation.
 //   faces: pool = UTKFace ∪ FFHQ ∪ CelebA (one image per identity) — any subset of folders present;
 //          tasks "gender" / "race" from UTKFace file names, split stratified trainSplit / rest (seed: 30/70).
-//   synthetic-faces: the same study on generated faces, no external data (synthetic-faces.ts).
+//   synthetic-faces: the same study on generated faces, no external data (src/data/synth.ts renderUtkLikeFaces).
 import { existsSync } from "node:fs";
 import { readCeleba } from "../../data/celeba.js";
 import { CIFAR10_CLASSES, readCifar10 } from "../../data/cifar.js";
@@ -13,12 +13,12 @@ import { type ImageSet, labelsOf } from "../../data/imageset.js";
 import { DataError } from "../../data/options.js";
 import { deriveSeed, Rng } from "../../data/rng.js";
 import { stratifiedSplit } from "../../data/splits.js";
+import { renderUtkLikeFaces } from "../../data/synth.js";
 import { readUtkFace, UTK_GENDERS, UTK_RACES } from "../../data/utkface.js";
 import type { LabelledTask } from "../../methods/evaluate.js";
 import { nhwcToTensor, take } from "../../methods/features.js";
 import type { SimclrConfig } from "../../methods/simclr-config.js";
 import { cat, F, keep, type Tensor, tidy } from "../../torch/index.js";
-import { syntheticFaces } from "./synthetic-faces.js";
 
 export interface SimclrData {
   pool: Tensor;
@@ -190,11 +190,12 @@ function disposeAll(pool: Tensor, tasks: LabelledTask[]): void {
 
 async function synthetic(cfg: SimclrConfig): Promise<SimclrData> {
   const d = cfg.data;
-  const g = syntheticFaces(d.syntheticCount, d.imageSize, cfg.seed);
-  const tasks = labelledFaceTasks(cfg, g.images, g.attrs, g.classNames);
-  const poolN = d.pretrainLimit > 0 ? Math.min(d.pretrainLimit, g.images.shape[0]!) : g.images.shape[0]!;
-  const pool = keep(tidy(() => g.images.narrow(0, 0, poolN).clone()));
-  g.images.dispose();
+  const g = await renderUtkLikeFaces(d.syntheticCount, d.imageSize, cfg.seed);
+  const all = await setToTensor(g.set, 0, 0);
+  const tasks = labelledFaceTasks(cfg, all.t, g.attrs, g.classNames);
+  const poolN = d.pretrainLimit > 0 ? Math.min(d.pretrainLimit, all.t.shape[0]!) : all.t.shape[0]!;
+  const pool = keep(tidy(() => all.t.narrow(0, 0, poolN).clone()));
+  all.t.dispose();
   return {
     pool,
     tasks,

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
+import { renderUtkLikeFaces } from "../../../src/data/synth.js";
 import { SimclrConfigSchema } from "../../../src/methods/simclr-config.js";
 import { loadConfig } from "../../../src/runs/index.js";
 import { runSimclrStudy } from "../../../src/studies/simclr/study.js";
-import { syntheticFaces } from "../../../src/studies/simclr/synthetic-faces.js";
 import { liveTensors } from "../../../src/torch/index.js";
 
 /** Writes generated faces as UTKFace-named JPEGs (age_gender_race_date.jpg) and unlabeled FFHQ PNGs. */
@@ -16,9 +16,8 @@ async function fakeFolders(root: string): Promise<{ utk: string; ffhq: string }>
   const ffhq = join(root, "ffhq");
   mkdirSync(utk);
   mkdirSync(ffhq);
-  const g = syntheticFaces(110, 24, 5);
-  const px = g.images.permute([0, 2, 3, 1]).contiguous().toTypedArray() as Uint8Array;
-  g.images.dispose();
+  const g = await renderUtkLikeFaces(110, 24, 5, null);
+  const px = await g.set.read(Array.from({ length: 110 }, (_, i) => i)); // NHWC
   const per = 24 * 24 * 3;
   for (let i = 0; i < 110; i++) {
     const img = sharp(Buffer.from(px.subarray(i * per, (i + 1) * per)), {
