@@ -15,6 +15,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { glooHeaders } from "./gloo-headers.mjs";
 import { libtorchFromWheel } from "./torch-wheel.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,7 +28,12 @@ function fail(message) {
 function findTorch() {
   if (process.env.LIBTORCH?.endsWith(".whl")) {
     const { libtorch } = libtorchFromWheel(process.env.LIBTORCH);
-    return { source: `LIBTORCH wheel (${process.env.LIBTORCH})`, prefix: libtorch, ...cudaHints(libtorch) };
+    return {
+      source: `LIBTORCH wheel (${process.env.LIBTORCH})`,
+      prefix: libtorch,
+      include: join(libtorch, "include"),
+      ...cudaHints(libtorch),
+    };
   }
   if (process.env.LIBTORCH) {
     const dir = join(process.env.LIBTORCH, "share", "cmake", "Torch");
@@ -36,6 +42,7 @@ function findTorch() {
     return {
       source: `LIBTORCH (${process.env.LIBTORCH})`,
       prefix: process.env.LIBTORCH,
+      include: join(process.env.LIBTORCH, "include"),
       ...cudaHints(process.env.LIBTORCH),
     };
   }
@@ -48,6 +55,7 @@ function findTorch() {
       return {
         source: `pip torch via ${python}`,
         prefix,
+        include: join(prefix, "..", "..", "include"),
         ncclRoot: pipNcclRoot(python),
         ...cudaHints(join(prefix, "..", "..")),
       };
@@ -62,7 +70,7 @@ function findTorch() {
   for (const t of triplets) {
     const dir = join(libDir, t, "cmake", "Torch");
     if (existsSync(join(dir, "TorchConfig.cmake")))
-      return { source: "Debian libtorch-dev", prefix: join(libDir, t, "cmake") };
+      return { source: "Debian libtorch-dev", prefix: join(libDir, t, "cmake"), include: "/usr/include" };
   }
   fail(
     "no LibTorch found. Install one of:\n" +
@@ -119,6 +127,9 @@ function pipNcclRoot(python) {
 
 const torch = findTorch();
 console.log(`facelab native build: LibTorch from ${torch.source}`);
+const gloo = glooHeaders(torch.include, torch.source);
+if (gloo.error) fail(gloo.error);
+console.log(`facelab native build: ${gloo.dir ? `Gloo headers from ${gloo.dir}` : `no c10d Gloo: ${gloo.why}`}`);
 const cmakeJs = join(root, "node_modules", "cmake-js", "bin", "cmake-js");
 if (!existsSync(cmakeJs)) fail("cmake-js is missing; run `npm ci` first");
 const args = [
@@ -135,6 +146,7 @@ const args = [
   "--parallel",
   process.env.FACELAB_BUILD_JOBS ?? String(availableParallelism()),
   ...(torch.cudaDefs ?? []),
+  ...(gloo.dir ? [`--CDGLOO_INCLUDE_DIR=${gloo.dir}`, "--CDFACELAB_NO_GLOO=OFF"] : ["--CDFACELAB_NO_GLOO=ON"]),
 ];
 const res = spawnSync(process.execPath, args, {
   stdio: "inherit",
