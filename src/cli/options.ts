@@ -15,3 +15,11 @@ export function configPath(arg: string, hint: string): string {
 
 /** commander's reducer for a repeatable option (--set a=1 --set b=2). */
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** `--stop-after <epochs>`: undefined when absent, else a positive integer (the message names the option). */
+export function parseStopAfter(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`--stop-after must be a positive integer, got '${v}'`);
+  return n;
+}

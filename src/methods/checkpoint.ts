@@ -4,7 +4,8 @@
 //   step-<epoch>.json               metadata: epoch, global step, config hash, loss history, metrics
 // Everything random in an epoch is reseeded from (run seed, epoch), so these files are all that resume
 // needs to continue exactly as an uninterrupted run would.
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { CheckpointDir } from "../torch/checkpoints.js";
 import type { Tensor } from "../torch/index.js";
 import { loadFile, serialize } from "../torch/safetensors.js";
@@ -73,3 +74,14 @@ export const readMeta = <T = Record<string, unknown>>(f: CheckpointFiles): T =>
 
 /** Loads a safetensors file's tensors (the caller owns and disposes them). */
 export const loadTensors = (path: string): Map<string, Tensor> => loadFile(path);
+
+/**
+ * `--resume <runDir>`: copies a killed run's checkpoint files into the new run's checkpoints/ folder
+ * (the new run continues from them; the old run is left as it was).
+ */
+export function copyCheckpoints(fromRun: string, toDir: string): void {
+  const src = join(fromRun, "checkpoints");
+  if (!existsSync(src)) throw new Error(`--resume: ${fromRun} has no checkpoints/ folder`);
+  for (const f of readdirSync(src))
+    if (f.startsWith("step-") && !f.endsWith(".tmp")) copyFileSync(join(src, f), join(toDir, f));
+}

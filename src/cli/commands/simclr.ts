@@ -8,7 +8,7 @@ import { SimclrConfigSchema } from "../../methods/simclr-config.js";
 import { loadConfig } from "../../runs/index.js";
 import type { HeadlineEntry } from "../../studies/simclr/report.js";
 import { runSimclrStudy } from "../../studies/simclr/study.js";
-import { CONFIG_DIR, collect, configPath } from "../options.js";
+import { CONFIG_DIR, collect, configPath, parseStopAfter } from "../options.js";
 
 async function report(dir: string, wanted: boolean): Promise<void> {
   if (!wanted) return;
@@ -62,9 +62,7 @@ export function register(program: Command): void {
         const file = o.resume ? join(o.resume, "config.yaml") : configPath(config!, "try: facelab simclr recipes");
         if (o.resume && !existsSync(file)) throw new Error(`--resume ${o.resume}: no config.yaml there`);
         const cfg = loadConfig(SimclrConfigSchema, { file, sets: o.set });
-        const stopAfterEpoch = o.stopAfter === undefined ? undefined : Number(o.stopAfter);
-        if (stopAfterEpoch !== undefined && !(Number.isInteger(stopAfterEpoch) && stopAfterEpoch > 0))
-          throw new Error(`--stop-after must be a positive integer, got '${o.stopAfter}'`);
+        const stopAfterEpoch = parseStopAfter(o.stopAfter);
         const r = await runSimclrStudy(cfg, {
           runsRoot: o.runs,
           argv: process.argv.slice(2),

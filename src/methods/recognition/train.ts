@@ -7,7 +7,7 @@
 import type { FaceRecNet } from "../../models/facerec.js";
 import { type Compute, moduleDevice, toDevice, toHost } from "../../torch/device.js";
 import { cat, keep, noGrad, randperm, type Tensor, TorchError, tidy } from "../../torch/index.js";
-import { type EpochRecord, Trainer, type TrainingMethod } from "../trainer.js";
+import { type EpochRecord, Trainer, type TrainerOptions, type TrainingMethod } from "../trainer.js";
 import type { Recognizer } from "./recognizer.js";
 
 export interface LabelledImages {
@@ -17,7 +17,13 @@ export interface LabelledImages {
   labels: Tensor;
 }
 
-export interface TrainOptions {
+/**
+ * Checkpoints and resume are the Trainer's (checkpoints: the run's store, every checkpointEvery
+ * epochs; resume: continue from its latest; stopAfterEpoch: stop as if killed): a resumed run takes
+ * exactly the steps of an uninterrupted one, margin-head state included (head.iteration, Ring's radius).
+ */
+export interface TrainOptions
+  extends Pick<TrainerOptions, "checkpoints" | "checkpointEvery" | "resume" | "stopAfterEpoch"> {
   epochs: number;
   batchSize: number;
   lr: number;
@@ -115,6 +121,10 @@ export async function trainRecognizer(model: Recognizer, data: LabelledImages, o
     device: o.compute?.device,
     precision: o.compute?.precision,
     memoryFormat: o.compute?.memoryFormat,
+    checkpoints: o.checkpoints,
+    checkpointEvery: o.checkpointEvery,
+    resume: o.resume,
+    stopAfterEpoch: o.stopAfterEpoch,
     onStep: o.onStep,
     onEpoch: async (r) => {
       await o.onEpoch?.(stats(r));

@@ -2,10 +2,9 @@
 // evaluate the encoder by linear probe / fine-tune against random-init and from-scratch baselines at
 // every labelled fraction (also at the intermediate epochs in pretrain.evalAt, as the seed did at 50/100),
 // then write summary.json, metrics and chart descriptors into runs/<name>-<time>/.
-import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { deriveSeed } from "../../data/rng.js";
-import { SimclrCheckpoints } from "../../methods/checkpoint.js";
+import { copyCheckpoints, SimclrCheckpoints } from "../../methods/checkpoint.js";
 import { type EvalRow, labelledSubset, runEvalSuite } from "../../methods/evaluate.js";
 import { take } from "../../methods/features.js";
 import { type PretrainEpoch, pretrain } from "../../methods/pretrain.js";
@@ -84,13 +83,6 @@ function monitorData(cfg: SimclrConfig, data: SimclrData) {
     query: { images: keep(task.val.images.narrow(0, 0, q).contiguous()), labels: task.val.labels.slice(0, q) },
     numClasses: task.classNames.length,
   }));
-}
-
-function copyCheckpoints(fromRun: string, to: string): void {
-  const src = join(fromRun, "checkpoints");
-  if (!existsSync(src)) throw new Error(`--resume: ${fromRun} has no checkpoints/ folder`);
-  for (const f of readdirSync(src))
-    if (f.startsWith("step-") && !f.endsWith(".tmp")) copyFileSync(join(src, f), join(to, f));
 }
 
 /**

@@ -2,6 +2,7 @@
 // CIFAR-10 or synthetic face identities, into a run directory with loss curves, accuracy per epoch
 // and a confusion matrix. The seed's CIFAR-10 numbers (Ring loss 79.4%, A-Softmax 72.4%, ResNet-50)
 // are the bar the CIFAR recipes state in `expect`; the run says whether it met it.
+import { join } from "node:path";
 import { z } from "zod";
 import { augment, type FaceConfig } from "../../data/augment/index.js";
 import { readCifar10 } from "../../data/cifar.js";
@@ -11,6 +12,7 @@ import { Rng } from "../../data/rng.js";
 import { renderSynthFaces } from "../../data/synth.js";
 import { confusionMatrix } from "../../eval/classification.js";
 import { LossConfigSchema } from "../../losses/index.js";
+import { copyCheckpoints, SimclrCheckpoints } from "../../methods/checkpoint.js";
 import { computeFields } from "../../methods/compute.js";
 import { createRecognizer } from "../../methods/recognition/recognizer.js";
 import { embedAll, trainRecognizer } from "../../methods/recognition/train.js";
@@ -185,6 +187,17 @@ export interface TrainRunResult {
   metExpectation?: boolean;
   /** False on data-parallel workers other than rank 0. */
   main: boolean;
+  /** Set when `stopAfterEpoch` stopped training early (nothing evaluated; resume from `dir`). */
+  stoppedAfterEpoch?: number;
+}
+
+export interface TrainRunOptions {
+  runsRoot: string;
+  argv?: string[];
+  /** A killed run's directory: continue from its latest checkpoint into a new run directory. */
+  resumeFrom?: string;
+  /** Stop (as if killed) after this epoch, leaving a checkpoint to resume from. */
+  stopAfterEpoch?: number;
 }
 
 /**
@@ -192,7 +205,7 @@ export interface TrainRunResult {
  * process group (unless the caller did), trains data-parallel (trainRecognizer), and only rank 0
  * creates the run directory, logs, evaluates and saves the checkpoint.
  */
-export async function runTraining(cfg: TrainConfig, o: { runsRoot: string; argv?: string[] }): Promise<TrainRunResult> {
+export async function runTraining(cfg: TrainConfig, o: TrainRunOptions): Promise<TrainRunResult> {
   const ownGroup = isLaunched() && !isInitialized();
   if (ownGroup) await initProcessGroup();
   try {
@@ -202,11 +215,19 @@ export async function runTraining(cfg: TrainConfig, o: { runsRoot: string; argv?
   }
 }
 
-async function trainAndEvaluate(cfg: TrainConfig, o: { runsRoot: string; argv?: string[] }): Promise<TrainRunResult> {
+async function trainAndEvaluate(cfg: TrainConfig, o: TrainRunOptions): Promise<TrainRunResult> {
   const compute = setupCompute(cfg); // device: cuda without CUDA fails here, before any run directory (#11)
   const data = await loadTrainData(cfg);
   const main = isMainProcess();
   const run = main ? await Run.create({ root: o.runsRoot, name: cfg.name, config: cfg, argv: o.argv }) : undefined;
+  // Every epoch is checkpointed (model, optimizer, history; the last two kept) so a killed run resumes
+  // exactly; rank 0 resumes from its copy of the old run's files, other workers read them in place.
+  const store = run
+    ? new SimclrCheckpoints(join(run.dir, "checkpoints"), 2)
+    : o.resumeFrom
+      ? new SimclrCheckpoints(join(o.resumeFrom, "checkpoints"))
+      : undefined;
+  if (run && o.resumeFrom) copyCheckpoints(o.resumeFrom, run.checkpoints.dir);
   const body = async (): Promise<TrainRunResult> => {
     manualSeed(cfg.train.seed);
     const [, channels, size] = data.train.images.shape as [number, number, number, number];
@@ -233,9 +254,12 @@ async function trainAndEvaluate(cfg: TrainConfig, o: { runsRoot: string; argv?: 
         const truth = data.test.labels.toNumbers();
         return { pred, truth, accuracy: pred.filter((p, i) => p === truth[i]).length / truth.length };
       });
-    await trainRecognizer(model, data.train, {
+    const history = await trainRecognizer(model, data.train, {
       ...cfg.train,
       compute,
+      checkpoints: store,
+      resume: o.resumeFrom !== undefined,
+      stopAfterEpoch: o.stopAfterEpoch,
       augment: cfg.train.augment ? cropFlip(size, cfg.train.augment === "flip" ? 1 : 0.7) : undefined,
       onStep: (s) => {
         if (!run) return;
@@ -260,6 +284,26 @@ async function trainAndEvaluate(cfg: TrainConfig, o: { runsRoot: string; argv?: 
     if (!run) {
       disposeAll();
       return { dir: "", testAccuracy: Number.NaN, main: false };
+    }
+    // Epochs restored from the checkpoint were logged by the killed run; their training curve is
+    // repeated here so this run's metrics and loss chart hold the whole run.
+    const restored = history.slice(0, history.length - curve.length);
+    for (const e of restored)
+      run.logAll(
+        { "train/loss": e.loss, "train/accuracy": e.trainAccuracy, "train/lr": e.lr },
+        { step: e.epoch, epoch: e.epoch },
+      );
+    curve.unshift(...restored.map((e) => ({ x: e.epoch, y: e.loss, series: "train loss" })));
+    if (history.length < cfg.train.epochs) {
+      const done = history.length;
+      run.finish({
+        name: cfg.name,
+        stoppedAfterEpoch: done,
+        epochs: cfg.train.epochs,
+        ...(o.resumeFrom && { resumedFrom: o.resumeFrom }),
+      });
+      disposeAll();
+      return { dir: run.dir, testAccuracy: Number.NaN, main: true, stoppedAfterEpoch: done };
     }
     const final = evaluate();
     run.chart({
