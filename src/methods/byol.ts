@@ -9,27 +9,12 @@
 // predictor.*, so evaluation loads encoder.* as for SimCLR); the target is resume state
 // (target.* in the checkpoint's training file). BatchNorm statistics are per worker, as in DDP.
 import { byolLoss } from "../losses/index.js";
-import { type Encoder, MlpHead } from "../models/heads.js";
+import { type Encoder, EncoderWithHead, MlpHead } from "../models/heads.js";
 import { arange, cat, F, noGrad, type Tensor } from "../torch/index.js";
 import { Module } from "../torch/nn/index.js";
 import { collapseReason, type RepresentationStats } from "./monitors.js";
 import type { SelfSupervised, SslStep } from "./pretrain.js";
 import type { StepContext } from "./trainer.js";
-
-/** The target network: an encoder and a projector of the online network's shapes. */
-class Target extends Module {
-  constructor(
-    readonly encoder: Encoder,
-    readonly projector: MlpHead,
-  ) {
-    super();
-    this.registerModule("encoder", encoder);
-    this.registerModule("projector", projector);
-  }
-  forward(x: Tensor): Tensor {
-    return this.projector.call(this.encoder.features(x));
-  }
-}
 
 /** τ at step k of K: τ_base at the start, 1 at the end (BYOL appendix J). */
 export const emaDecay = (base: number, k: number, K: number): number =>
@@ -49,7 +34,8 @@ export function emaUpdate(target: Module, online: Module, tau: number): void {
 
 export class ByolModel extends Module implements SelfSupervised {
   readonly method = "BYOL pretraining";
-  readonly target: Target;
+  /** The target network f_ξ → g_ξ: the online encoder and projector's shapes, keys encoder.*, projector.*. */
+  readonly target: EncoderWithHead<MlpHead>;
 
   constructor(
     readonly encoder: Encoder,
@@ -64,7 +50,7 @@ export class ByolModel extends Module implements SelfSupervised {
     this.registerModule("predictor", predictor);
     // Not registered: the target is neither optimised nor wrapped by DDP. It starts as a copy.
     const p = projector;
-    this.target = new Target(targetEncoder, new MlpHead(p.inFeatures, p.hidden, p.out));
+    this.target = new EncoderWithHead(targetEncoder, new MlpHead(p.inFeatures, p.hidden, p.out), "projector");
     // The target's keys (encoder.*, projector.*) are the online network's, so the online model is the source.
     emaUpdate(this.target, this, 0);
   }

@@ -5,33 +5,17 @@
 // gradient reaching each worker's rows sums every worker's loss terms); the Trainer averages
 // gradients, so the loss over the global batch is the single-process loss.
 import { ntXentWithLogits } from "../losses/index.js";
-import { type Encoder, ProjectionHead } from "../models/heads.js";
+import { type Encoder, EncoderWithHead, ProjectionHead } from "../models/heads.js";
 import { allGatherWithGrad } from "../torch/distributed/index.js";
 import { cat, noGrad, type Tensor } from "../torch/index.js";
-import { Module } from "../torch/nn/index.js";
 import { contrastiveWarnings, type RepresentationStats } from "./monitors.js";
 import type { SelfSupervised, SslStep } from "./pretrain.js";
 import type { PretrainConfig } from "./simclr-config.js";
 import type { StepContext } from "./trainer.js";
 
 /** Encoder f plus projection head g; state-dict keys encoder.* and head.*. */
-export class SimclrModel extends Module implements SelfSupervised {
+export class SimclrModel extends EncoderWithHead<ProjectionHead> implements SelfSupervised {
   readonly method = "SimCLR pretraining";
-  constructor(
-    readonly encoder: Encoder,
-    readonly head: ProjectionHead,
-  ) {
-    super();
-    this.registerModule("encoder", encoder);
-    this.registerModule("head", head);
-  }
-
-  forward(x: Tensor): Tensor {
-    const h = this.encoder.features(x);
-    const z = this.head.call(h);
-    h.dispose();
-    return z;
-  }
 
   async sslStep(v1: Tensor, v2: Tensor, ctx: StepContext, cfg: PretrainConfig): Promise<SslStep> {
     const N = ctx.local;

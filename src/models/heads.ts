@@ -93,6 +93,29 @@ export interface Encoder extends Module {
 }
 
 /**
+ * An encoder followed by a head on its features, z = head(encoder.features(x)); state-dict keys
+ * encoder.* and <headName>.* (SimCLR's f → g: head.*; BYOL's target f_ξ → g_ξ: projector.*).
+ */
+export class EncoderWithHead<H extends Module = Module> extends Module {
+  constructor(
+    readonly encoder: Encoder,
+    readonly head: H,
+    headName = "head",
+  ) {
+    super();
+    this.registerModule("encoder", encoder);
+    this.registerModule(headName, head);
+  }
+
+  forward(x: Tensor): Tensor {
+    const h = this.encoder.features(x);
+    const z = this.head.call(h);
+    h.dispose();
+    return z;
+  }
+}
+
+/**
  * A classifier on an encoder: logits = fc(head[0..k](features(x))). k = 0 is the usual fresh head on h;
  * k = 1 keeps the first projection block (SimCLRv2). State-dict keys: encoder.*, proj.*, fc.*.
  */
