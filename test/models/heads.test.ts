@@ -9,7 +9,7 @@ import { liveTensors, manualSeed, noGrad, randn, tidy } from "../../src/torch/in
 test("EncoderWithHead: state-dict keys under the head's name, forward = head(features(x))", () => {
   const start = liveTensors();
   manualSeed(3);
-  const enc = resnet(BasicBlock, [1, 1, 1, 1], { width: 4, cifarStem: true });
+  const enc = resnet(BasicBlock, [1, 1, 1, 1], { widthMultiplier: 1 / 16, cifarStem: true, numClasses: 0 });
   const m = new EncoderWithHead(enc, new MlpHead(enc.featureDim, 8, 5), "projector");
   const sd = m.stateDict();
   const keys = [...sd.keys()];
