@@ -5,7 +5,8 @@ torchvision transforms + ToTensor), batched by a real DataLoader with 0 or 2 wor
   python3 augment_torch.py SIZE BATCH BATCHES WORKERS THREADS
 
 BATCH images per batch (2·BATCH views). One warm-up pass over the loader (workers started, persistent),
-then BATCHES batches timed. Prints {"views_per_s", "cpu_s_per_view"} (CPU of this process and its workers).
+then BATCHES batches timed. Prints {"per_s", "cpu_s_per_item"}: views per second and CPU seconds per view
+(this process and its workers; bench/sides.ts pythonRates reads them).
 """
 import json
 import sys
@@ -62,4 +63,4 @@ for i, (v1, v2) in enumerate(it):
         n += v1.shape[0] + v2.shape[0]
         if i == SKIP + batches - 1:
             cpu, wall = cpu_seconds(pids) - c0, time.perf_counter() - t0
-print(json.dumps({"views_per_s": n / wall, "cpu_s_per_view": cpu / n, "views": n, "workers": workers}))
+print(json.dumps({"per_s": n / wall, "cpu_s_per_item": cpu / n, "views": n, "workers": workers}))

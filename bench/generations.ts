@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cache = process.env.FACELAB_WHEEL_CACHE ?? join(root, "node_modules", ".cache", "facelab");
 export const TORCH2_BUILD = join(cache, "build-torch2-cpu");
+/** Where the machine image keeps wheels (FACELAB_WHEELHOUSE overrides; colon-separated). */
+const WHEELHOUSES = "/opt/pypi/files:/opt/pypi-more/files";
 
 export interface Generation {
   /** e.g. "1.13" or "2.13" */
@@ -85,15 +87,41 @@ export function prepareTorch2(log = (m: string) => process.stderr.write(`${m}\n`
   });
   if (built.status !== 0) throw new Error("building facelab against the 2.x LibTorch failed");
   const venv = join(cache, `venv-${stem}`);
+  const links = [dirname(wheel), ...(process.env.FACELAB_WHEELHOUSE ?? WHEELHOUSES).split(":")].flatMap((d) =>
+    existsSync(d) ? ["--find-links", d] : [],
+  );
   if (!existsSync(join(venv, ".complete"))) {
     log(`bench: making ${venv}`);
     execFileSync("/usr/bin/python3", ["-m", "venv", venv], { stdio: "inherit" });
-    const links = [dirname(wheel), ...(process.env.FACELAB_WHEELHOUSE ?? "/opt/pypi/files").split(":")].flatMap((d) =>
-      existsSync(d) ? ["--find-links", d] : [],
-    );
     execFileSync(join(venv, "bin", "pip"), ["install", "-q", "--no-index", ...links, wheel, "numpy"], {
       stdio: "inherit",
     });
     writeFileSync(join(venv, ".complete"), `${basename(wheel)}\n`);
   }
+  // The augmentation and SimCLR-step extras' PyTorch side is torchvision's per-image transforms: the
+  // torchvision that pins this torch (naming the wheel again keeps pip from swapping torch for
+  // another version it finds), from the wheelhouses. Without one, those two cases report skipped.
+  const python = join(venv, "bin", "python");
+  if (torchvisionProblem(python)) {
+    log(`bench: installing torchvision and Pillow into ${venv}`);
+    const r = spawnSync(
+      join(venv, "bin", "pip"),
+      ["install", "-q", "--no-index", ...links, wheel, "torchvision", "pillow"],
+      { stdio: "inherit" },
+    );
+    const problem = r.status === 0 ? torchvisionProblem(python) : `no torchvision for ${stem} in the wheelhouses`;
+    if (problem) log(`bench: ${problem}: the augment and simclr_step extras will be skipped at torch 2.x`);
+  }
+}
+
+/**
+ * Why `python` cannot run the PyTorch side of the augment and simclr_step extras (torchvision and
+ * PIL must import), or undefined when it can. E.g. a CUDA torchvision wheel beside a CPU torch
+ * fails at import with "operator torchvision::nms does not exist".
+ */
+export function torchvisionProblem(python: string): string | undefined {
+  const r = spawnSync(python, ["-c", "import torchvision, PIL"], { encoding: "utf8" });
+  if (r.status === 0) return undefined;
+  const last = (r.stderr ?? String(r.error)).trim().split("\n").at(-1);
+  return `${python} cannot import torchvision and PIL (${last})`;
 }

@@ -3,12 +3,10 @@
 // result) shows apart from kernel time. Both sides free each result at once (facelab: dispose()
 // inside a scope; PyTorch: reference counting). Exported for bench/run.ts; also runs alone:
 // `node --import tsx bench/op_overhead.ts [calls]`.
-import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { cat, getNumThreads, ones, setNumThreads, type Tensor, tensor, tidy } from "../src/torch/index.js";
-
-const PYTHON = "/usr/bin/python3"; // Debian's python3-torch (DESIGN.md)
+import { runPython } from "./sides.js";
 
 export interface OpOverheadRow {
   op: string;
@@ -72,9 +70,7 @@ for src in ${JSON.stringify(CASES.map((c) => c[2]))}:
     once()
     out.append(statistics.median([once() for _ in range(${repeats})]))
 print(json.dumps(out))`;
-  const res = spawnSync(PYTHON, ["-c", py], { encoding: "utf8" });
-  if (res.status !== 0) throw new Error(`PyTorch op-overhead worker failed (exit ${res.status}):\n${res.stderr}`);
-  return JSON.parse(res.stdout.trim().split("\n").at(-1) ?? "[]") as number[];
+  return runPython<number[]>("PyTorch side of the per-op overhead bench", ["-c", py], threads);
 }
 
 /** Times every case on both sides (1 intra-op thread unless told: the tensors are too small to split). */

@@ -4,7 +4,8 @@
 // RSS. Flags: --json, --rounds N (2), --warmup N (2), --iters N (4), --threads N, --cases a,b,
 // --gc (facelab side runs a minor V8 GC after each step; see README.md), --no-extras (skip the
 // per-op overhead case — small ops on 2-element tensors, µs per call — the augmentation case —
-// batched SimCLR views vs torchvision per image — and the 1-vs-2-process scaling case).
+// batched SimCLR views vs torchvision per image — the SimCLR step and the 1-vs-2-process scaling
+// case; they run once per generation, bench/extras.ts).
 // Generations (bench/generations.ts): every case runs against each PyTorch generation found —
 // Debian's 1.13 and torch 2.x from a venv, facelab built on the matching LibTorch — and in both
 // memory formats (contiguous, channels-last). --prepare-torch2 makes the 2.x build and venv;
@@ -12,12 +13,9 @@
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { type AugmentBenchResult, augmentLine, benchAugment } from "./augment.js";
 import { CASES, type WorkerResult } from "./cases.js";
+import { type Extras, extrasLines, runExtras } from "./extras.js";
 import { findGenerations, type Generation, prepareTorch2 } from "./generations.js";
-import { benchOpOverhead, type OpOverheadRow, opOverheadLine } from "./op_overhead.js";
-import { measureScaling, type ScalingRow, scalingLine } from "./scaling.js";
-import { benchSimclrStep, type SimclrStepResult, simclrStepLine } from "./simclr_step.js";
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -150,21 +148,17 @@ function round(v: number, digits = 1): number {
   return Math.round(v * k) / k;
 }
 
-const extras: {
-  augment?: AugmentBenchResult[];
-  simclrStep?: SimclrStepResult;
-  scaling?: ScalingRow[];
-  opOverhead?: OpOverheadRow[];
-} = {};
-if (!process.argv.includes("--no-extras") && ci < 0) {
-  extras.opOverhead = benchOpOverhead();
-  extras.augment = [32, 96].map((size) => benchAugment({ size, threads, batches: quick ? 3 : 8 }));
-  extras.simclrStep = await benchSimclrStep({ threads, steps: quick ? 2 : 6 });
-  extras.scaling = await measureScaling({ nprocs: [2], threads });
-}
+// The extras (per-op overhead, augmentation, SimCLR step, scaling) once per generation, each in a
+// child process on that generation's facelab build and interpreter (bench/extras.ts).
+const extras: Extras[] = [];
+if (!process.argv.includes("--no-extras") && ci < 0)
+  for (const gen of generations) {
+    if (!json) process.stderr.write(`  extras @${gen.label}…\n`);
+    extras.push(runExtras(gen, { threads, quick }));
+  }
 
 if (json) {
-  console.log(JSON.stringify({ ...out, ...extras }, null, 2));
+  console.log(JSON.stringify({ ...out, extras }, null, 2));
 } else {
   const rows = [
     [
@@ -199,8 +193,5 @@ if (json) {
   );
   console.log("CPU-time ratio = (images per CPU-second) facelab / PyTorch; steadier than wall time on a busy machine");
   console.log("targets: training ratio ≥ 0.95, facelab peak RSS ≤ 1.25 × PyTorch's");
-  for (const a of extras.augment ?? []) console.log(augmentLine(a));
-  if (extras.simclrStep) console.log(simclrStepLine(extras.simclrStep));
-  for (const r of extras.scaling ?? []) console.log(scalingLine(r));
-  for (const r of extras.opOverhead ?? []) console.log(opOverheadLine(r));
+  for (const e of extras) for (const line of extrasLines(e)) console.log(line);
 }

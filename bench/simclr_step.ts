@@ -1,21 +1,11 @@
-// End-to-end SimCLR step bench (issue #15): facelab's own pretraining loop (src/methods/pretrain.ts:
-// batch assembly from the uint8 pool, both augmented views, encoder + head forward on 2N views, NT-Xent,
-// backward, SGD step) vs what a PyTorch user runs (bench/simclr_step_torch.py: torchvision per-image
-// transforms behind a DataLoader with 2 workers, the same model, loss and optimizer). Same images: 1-channel
-// uint8 at 32 px (Fashion-MNIST's path in issue #15's reference recipe), batch 256, crop 0.08–1, flip,
-// brightness/contrast 0.4 at p 0.8. Reports images/s (an image = one pair of views) and CPU-seconds per
-// image, both sides measured after warm-up steps. Target: facelab ≥ 1.5× PyTorch.
-import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { pretrain } from "../src/methods/pretrain.js";
 import { simclrModel } from "../src/methods/simclr.js";
 import { AugmentSchema, PretrainSchema } from "../src/methods/simclr-config.js";
 import { simclrViews } from "../src/methods/views.js";
 import { resnet18 } from "../src/models/resnet.js";
-import { manualSeed, randint, setNumThreads, tidy } from "../src/torch/index.js";
-
-const PYTHON = "/usr/bin/python3";
+import { manualSeed, randint, tidy } from "../src/torch/index.js";
+import { benchThreads, compareRates, type Elapsed, pythonRates, type Rates, rates, startClock } from "./sides.js";
 
 export interface SimclrStepOptions {
   size?: number;
@@ -27,19 +17,14 @@ export interface SimclrStepOptions {
   workers?: number;
 }
 
-export interface SimclrStepSide {
-  imagesPerS: number;
-  cpuSPerImage: number;
-}
-
 export interface SimclrStepResult {
   size: number;
   batch: number;
   steps: number;
   threads: number;
   workers: number;
-  facelab: SimclrStepSide;
-  pytorch: SimclrStepSide;
+  facelab: Rates;
+  pytorch: Rates;
   /** facelab images/s ÷ PyTorch's (target ≥ 1.5) */
   ratio: number;
   /** PyTorch CPU-s per image ÷ facelab's */
@@ -47,7 +32,7 @@ export interface SimclrStepResult {
 }
 
 /** facelab: pretrain() for 2 epochs of `steps` batches; epoch 1 is the warm-up, epoch 2 is timed. */
-async function facelabSide(size: number, batch: number, steps: number): Promise<SimclrStepSide> {
+async function facelabSide(size: number, batch: number, steps: number): Promise<Rates> {
   manualSeed(0);
   const encoder = resnet18({
     layers: [1, 1, 1, 1],
@@ -70,8 +55,8 @@ async function facelabSide(size: number, batch: number, steps: number): Promise<
     augment: { ...augment, grayscaleProb: 0 },
   });
   const pool = randint(0, 256, [batch * steps, 1, size, size], { dtype: "uint8" });
-  let mark: { cpu: NodeJS.CpuUsage; t: number } | undefined;
-  let timed: SimclrStepSide | undefined;
+  let elapsed: (() => Elapsed) | undefined;
+  let timed: Rates | undefined;
   try {
     await pretrain(model, {
       cfg,
@@ -80,15 +65,8 @@ async function facelabSide(size: number, batch: number, steps: number): Promise<
       views: simclrViews(cfg.augment),
       warn: () => {},
       onEpoch: (r) => {
-        if (r.epoch === 1) mark = { cpu: process.cpuUsage(), t: performance.now() };
-        else if (mark) {
-          const c = process.cpuUsage(mark.cpu);
-          const n = batch * steps;
-          timed = {
-            imagesPerS: n / ((performance.now() - mark.t) / 1000),
-            cpuSPerImage: (c.user + c.system) / 1e6 / n,
-          };
-        }
+        if (r.epoch === 1) elapsed = startClock();
+        else if (elapsed) timed = rates(batch * steps, elapsed());
       },
     });
   } finally {
@@ -99,44 +77,24 @@ async function facelabSide(size: number, batch: number, steps: number): Promise<
   return timed;
 }
 
-function pytorchSide(size: number, batch: number, steps: number, workers: number, threads: number): SimclrStepSide {
-  const script = fileURLToPath(new URL("./simclr_step_torch.py", import.meta.url));
-  const res = spawnSync(PYTHON, [script, size, batch, steps, workers, threads].map(String), {
-    encoding: "utf8",
-    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
-  });
-  if (res.status !== 0) throw new Error(`PyTorch side of simclr_step failed (exit ${res.status}):\n${res.stderr}`);
-  const r = JSON.parse(res.stdout.trim().split("\n").at(-1) ?? "{}") as {
-    images_per_s: number;
-    cpu_s_per_image: number;
-  };
-  return { imagesPerS: r.images_per_s, cpuSPerImage: r.cpu_s_per_image };
-}
-
 export async function benchSimclrStep(o: SimclrStepOptions = {}): Promise<SimclrStepResult> {
   const size = o.size ?? 32;
   const batch = o.batch ?? 256;
   const steps = o.steps ?? 6;
   const workers = o.workers ?? 2;
-  const threads = o.threads ?? (Number(process.env.FACELAB_THREADS) || availableParallelism());
-  setNumThreads(threads);
+  const threads = benchThreads(o.threads);
   const facelab = await tidy(() => facelabSide(size, batch, steps));
-  const pytorch = pytorchSide(size, batch, steps, workers, threads);
-  return {
-    size,
-    batch,
-    steps,
+  const pytorch = pythonRates(
+    "PyTorch side of simclr_step",
+    "simclr_step_torch.py",
+    [size, batch, steps, workers, threads],
     threads,
-    workers,
-    facelab,
-    pytorch,
-    ratio: facelab.imagesPerS / pytorch.imagesPerS,
-    cpuRatio: pytorch.cpuSPerImage / facelab.cpuSPerImage,
-  };
+  );
+  return { size, batch, steps, threads, workers, facelab, pytorch, ...compareRates(facelab, pytorch) };
 }
 
 export function simclrStepLine(r: SimclrStepResult): string {
-  const f = (s: SimclrStepSide) => `${s.imagesPerS.toFixed(1)} img/s (${(s.cpuSPerImage * 1e3).toFixed(1)} CPU-ms/img)`;
+  const f = (s: Rates) => `${s.perS.toFixed(1)} img/s (${(s.cpuSPerItem * 1e3).toFixed(1)} CPU-ms/img)`;
   return (
     `simclr_step ${r.size}px batch ${r.batch} (${r.threads} threads): facelab ${f(r.facelab)}; PyTorch + ` +
     `DataLoader ${r.workers} workers ${f(r.pytorch)}; ratio ${r.ratio.toFixed(2)} (CPU-time ${r.cpuRatio.toFixed(2)})`

@@ -7,7 +7,8 @@ momentum 0.9, on the same-sized random images.
   python3 simclr_step_torch.py SIZE BATCH STEPS WORKERS THREADS
 
 Skips WARM batches (worker start-up, prefetch queue, first-step allocations), times STEPS steps and prints
-{"images_per_s", "cpu_s_per_image"} (CPU of this process and its workers; an image = one pair of views).
+{"per_s", "cpu_s_per_item"}: images per second and CPU seconds per image (this process and its workers;
+an image = one pair of views; bench/sides.ts pythonRates reads them).
 """
 import json
 import sys
@@ -104,4 +105,4 @@ for i, (v1, v2) in enumerate(it):
     if i == WARM + steps - 1:  # measured before the loader ends and its workers exit
         loss.item()
         cpu, wall = cpu_seconds(pids) - c0, time.perf_counter() - t0
-print(json.dumps({"images_per_s": n / wall, "cpu_s_per_image": cpu / n, "images": n, "workers": workers}))
+print(json.dumps({"per_s": n / wall, "cpu_s_per_item": cpu / n, "images": n, "workers": workers}))
