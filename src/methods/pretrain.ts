@@ -10,15 +10,22 @@
 // unless cfg.syncBatchNorm makes them global. Only rank 0 saves checkpoints.
 import { deriveSeed, type Rng } from "../data/rng.js";
 import type { Encoder } from "../models/heads.js";
-import { type Compute, toDevice } from "../torch/device.js";
+import { toDevice } from "../torch/device.js";
 import { keep, type Tensor } from "../torch/index.js";
 import type { Module } from "../torch/nn/index.js";
-import type { CheckpointFiles, SimclrCheckpoints } from "./checkpoint.js";
+import type { CheckpointFiles } from "./checkpoint.js";
 import { epochBatches, take, toUnitFloat } from "./features.js";
 import { type RepresentationStats, representationStats } from "./monitors.js";
 import { type MonitorData, OnlineEval } from "./online-eval.js";
 import { type PretrainConfig, scaledLr } from "./simclr-config.js";
-import { type EpochRecord, type StepContext, Trainer, type TrainingMethod } from "./trainer.js";
+import {
+  type EpochRecord,
+  type RunControl,
+  runControl,
+  type StepContext,
+  Trainer,
+  type TrainingMethod,
+} from "./trainer.js";
 
 export type { MonitorData } from "./online-eval.js";
 
@@ -54,21 +61,14 @@ export interface PretrainEpoch extends EpochRecord {
   warnings: string[];
 }
 
-export interface PretrainOptions {
+/** checkpoints (without them nothing is saved, no resume), resume, stopAfterEpoch and compute: RunControl's. */
+export interface PretrainOptions extends Omit<RunControl, "checkpointEvery"> {
   cfg: PretrainConfig;
   seed: number;
   /** unlabeled pool, uint8 N×C×H×W */
   pool: Tensor;
   views: ViewsFn;
   monitor?: MonitorData;
-  /** where checkpoints go; without it nothing is saved and resume is impossible */
-  checkpoints?: SimclrCheckpoints;
-  /** continue from the latest complete checkpoint, if any */
-  resume?: boolean;
-  /** stop (as if killed) after this epoch — for tests and budgeted runs */
-  stopAfterEpoch?: number;
-  /** device, precision and memory format (setupCompute); default cpu, fp32, contiguous */
-  compute?: Compute;
   onEpoch?: (r: PretrainEpoch) => void | Promise<void>;
   /** after each optimizer step: its loss and lr (progress bars, schedule checks) */
   onStep?: (s: { epoch: number; step: number; loss: number; lr: number }) => void;
@@ -160,13 +160,7 @@ export async function pretrain(model: SelfSupervised, o: PretrainOptions): Promi
     },
     warmupEpochs: cfg.warmupEpochs,
     syncBatchNorm: cfg.syncBatchNorm,
-    device: o.compute?.device,
-    precision: o.compute?.precision,
-    memoryFormat: o.compute?.memoryFormat,
-    checkpoints: o.checkpoints,
-    checkpointEvery: cfg.checkpointEvery,
-    resume: o.resume,
-    stopAfterEpoch: o.stopAfterEpoch,
+    ...runControl({ ...o, checkpointEvery: cfg.checkpointEvery }),
     onStep: o.onStep,
     onEpoch: o.onEpoch as ((r: EpochRecord) => void | Promise<void>) | undefined,
     onCheckpoint: o.onCheckpoint,

@@ -16,7 +16,7 @@
 //  - the precision hook points: `precision` passes through to backward()/optimizerStep() below.
 import { deriveSeed, Rng } from "../data/rng.js";
 import { autocast, GradScaler, type Precision } from "../torch/autocast.js";
-import { channelsLast, type MemoryFormat } from "../torch/device.js";
+import { type Compute, channelsLast, type MemoryFormat } from "../torch/device.js";
 import {
   convertSyncBatchNorm,
   DistributedDataParallel,
@@ -175,6 +175,24 @@ export interface TrainerOptions {
   /** Wall-clock reading for `seconds` (injectable). */
   now?: () => number;
 }
+
+/** What a method's entry point (pretrain, trainRecognizer) hands to the Trainer unchanged. */
+export interface RunControl
+  extends Pick<TrainerOptions, "checkpoints" | "checkpointEvery" | "resume" | "stopAfterEpoch"> {
+  /** device, precision and memory format (src/torch/device.ts setupCompute); default cpu, fp32, contiguous */
+  compute?: Compute;
+}
+
+/** A RunControl as the Trainer's options. */
+export const runControl = (o: RunControl): Partial<TrainerOptions> => ({
+  device: o.compute?.device,
+  precision: o.compute?.precision,
+  memoryFormat: o.compute?.memoryFormat,
+  checkpoints: o.checkpoints,
+  checkpointEvery: o.checkpointEvery,
+  resume: o.resume,
+  stopAfterEpoch: o.stopAfterEpoch,
+});
 
 export interface FitResult<E extends EpochRecord = EpochRecord> {
   history: E[];

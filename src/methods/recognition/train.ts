@@ -5,9 +5,9 @@
 // same seeded permutation and keeps its contiguous 1/W of the rows, so W workers with global batch B
 // take the steps one process with batch B takes (up to BatchNorm, per rank unless syncBatchNorm).
 import type { FaceRecNet } from "../../models/facerec.js";
-import { type Compute, moduleDevice, toDevice, toHost } from "../../torch/device.js";
+import { moduleDevice, toDevice, toHost } from "../../torch/device.js";
 import { cat, keep, noGrad, randperm, type Tensor, TorchError, tidy } from "../../torch/index.js";
-import { type EpochRecord, Trainer, type TrainerOptions, type TrainingMethod } from "../trainer.js";
+import { type EpochRecord, type RunControl, runControl, Trainer, type TrainingMethod } from "../trainer.js";
 import type { Recognizer } from "./recognizer.js";
 
 export interface LabelledImages {
@@ -18,12 +18,10 @@ export interface LabelledImages {
 }
 
 /**
- * Checkpoints and resume are the Trainer's (checkpoints: the run's store, every checkpointEvery
- * epochs; resume: continue from its latest; stopAfterEpoch: stop as if killed): a resumed run takes
- * exactly the steps of an uninterrupted one, margin-head state included (head.iteration, Ring's radius).
+ * Compute settings, checkpoints and resume are the Trainer's (RunControl): a resumed run takes exactly
+ * the steps of an uninterrupted one, margin-head state included (head.iteration, Ring's radius).
  */
-export interface TrainOptions
-  extends Pick<TrainerOptions, "checkpoints" | "checkpointEvery" | "resume" | "stopAfterEpoch"> {
+export interface TrainOptions extends RunControl {
   epochs: number;
   batchSize: number;
   lr: number;
@@ -41,8 +39,6 @@ export interface TrainOptions
   onEpoch?: (e: EpochStats) => void | Promise<void>;
   /** Under `facelab launch`: BatchNorm statistics over the global batch (SyncBatchNorm) while training. */
   syncBatchNorm?: boolean;
-  /** device, precision and memory format (src/torch/device.ts setupCompute); default cpu, fp32, contiguous */
-  compute?: Compute;
 }
 
 export interface StepStats {
@@ -118,13 +114,7 @@ export async function trainRecognizer(model: Recognizer, data: LabelledImages, o
     warmupEpochs: o.warmupEpochs ?? 0,
     clipGradNorm: o.clipGradNorm,
     syncBatchNorm: o.syncBatchNorm,
-    device: o.compute?.device,
-    precision: o.compute?.precision,
-    memoryFormat: o.compute?.memoryFormat,
-    checkpoints: o.checkpoints,
-    checkpointEvery: o.checkpointEvery,
-    resume: o.resume,
-    stopAfterEpoch: o.stopAfterEpoch,
+    ...runControl(o),
     onStep: o.onStep,
     onEpoch: async (r) => {
       await o.onEpoch?.(stats(r));
