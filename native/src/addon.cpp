@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "args.h"
 #include "guard.h"
 #include "handle.h"
 
@@ -67,9 +68,7 @@ static Napi::Value Config(const Napi::CallbackInfo& info) {
 static Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   FACELAB_GUARD(env, {
-    int n = info[0].As<Napi::Number>().Int32Value();
-    if (n < 1) throwTorchError(env, "ValueError", "thread count must be at least 1");
-    at::set_num_threads(n);
+    at::set_num_threads(static_cast<int>(intArg(env, info[0], "thread count", 1, 1 << 16)));
     return env.Undefined();
   })
 }
@@ -107,12 +106,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initTensor(env, exports);
   initDistributed(env, exports);
   initAmp(env, exports);
-  exports.Set("config", Napi::Function::New(env, Config));
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
-  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
-  exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
-  exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
-  exports.Set("mallocInUse", Napi::Function::New(env, MallocInUse));
+  setExports(env, exports, {
+      {"config", Config},
+      {"setNumThreads", SetNumThreads},
+      {"manualSeed", ManualSeed},
+      {"liveTensors", LiveTensors},
+      {"mallocTrim", MallocTrim},
+      {"mallocInUse", MallocInUse},
+  });
   return exports;
 }
 

@@ -3,6 +3,7 @@
 // The 1.13 / 2.x autocast API differences are absorbed by compat.h (src/torch/autocast.ts).
 #include <ATen/Context.h>
 
+#include "args.h"
 #include "compat.h"
 #include "guard.h"
 
@@ -25,7 +26,7 @@ static Napi::Value AutocastEnter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   FACELAB_GUARD(env, {
     auto device = autocastDevice(env, info[0]);
-    auto dtype = static_cast<at::ScalarType>(info[1].As<Napi::Number>().Int32Value());
+    auto dtype = scalarTypeArg(env, info[1], "autocast dtype");
     if (dtype != at::kBFloat16 && dtype != at::kHalf && dtype != at::kFloat)
       throwTorchError(env, "ValueError", "autocast dtype must be bfloat16, float16 or float32");
     auto prev = Napi::Array::New(env, 2);
@@ -46,7 +47,7 @@ static Napi::Value AutocastExit(const Napi::CallbackInfo& info) {
     auto device = autocastDevice(env, info[0]);
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
     compat::setAutocastEnabled(device, info[1].ToBoolean().Value());
-    compat::setAutocastDtype(device, static_cast<at::ScalarType>(info[2].As<Napi::Number>().Int32Value()));
+    compat::setAutocastDtype(device, scalarTypeArg(env, info[2], "autocast dtype"));
     return env.Undefined();
   })
 }
@@ -95,11 +96,13 @@ static Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
 }
 
 void initAmp(Napi::Env env, Napi::Object exports) {
-  exports.Set("autocastEnter", Napi::Function::New(env, AutocastEnter));
-  exports.Set("autocastExit", Napi::Function::New(env, AutocastExit));
-  exports.Set("autocastState", Napi::Function::New(env, AutocastState));
-  exports.Set("setBackendFlags", Napi::Function::New(env, SetBackendFlags));
-  exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize));
+  setExports(env, exports, {
+      {"autocastEnter", AutocastEnter},
+      {"autocastExit", AutocastExit},
+      {"autocastState", AutocastState},
+      {"setBackendFlags", SetBackendFlags},
+      {"cudaSynchronize", CudaSynchronize},
+  });
 }
 
 }  // namespace facelab

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "args.h"
 #include "compat.h"
 #include "distributed.h"
 #include "handle.h"
@@ -237,10 +238,12 @@ static Napi::Value DistReducerDestroy(const Napi::CallbackInfo& info) {
 }
 
 void initDdp(Napi::Env env, Napi::Object exports) {
-  exports.Set("distReducerCreate", Napi::Function::New(env, DistReducerCreate));
-  exports.Set("distReducerSetEnabled", Napi::Function::New(env, DistReducerSetEnabled));
-  exports.Set("distReducerFinalize", Napi::Function::New(env, DistReducerFinalize));
-  exports.Set("distReducerDestroy", Napi::Function::New(env, DistReducerDestroy));
+  setExports(env, exports, {
+      {"distReducerCreate", DistReducerCreate},
+      {"distReducerSetEnabled", DistReducerSetEnabled},
+      {"distReducerFinalize", DistReducerFinalize},
+      {"distReducerDestroy", DistReducerDestroy},
+  });
 }
 #endif  // FACELAB_HAS_C10D
 }  // namespace facelab

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "args.h"
 #include "guard.h"
 #include "handle.h"
 
@@ -252,9 +253,11 @@ static Napi::Value Call(const Napi::CallbackInfo& info) {
 }
 
 void initDispatch(Napi::Env env, Napi::Object exports) {
-  exports.Set("opId", Napi::Function::New(env, OpId));
-  exports.Set("schema", Napi::Function::New(env, Schema));
-  exports.Set("call", Napi::Function::New(env, Call));
+  setExports(env, exports, {
+      {"opId", OpId},
+      {"schema", Schema},
+      {"call", Call},
+  });
 }
 
 }  // namespace facelab

@@ -11,9 +11,11 @@
 // so a JS dispose() while a collective is in flight cannot free the storage.
 // Blocking setup (store connect, rendezvous, Gloo full-mesh connect) runs in an AsyncWorker.
 // Every error, timeouts included, comes back as a rejected Promise or a thrown TorchError.
+#include "args.h"
 #include "distributed.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "handle.h"
 
@@ -322,6 +324,17 @@ static Napi::Value DistInit(const Napi::CallbackInfo& info) {
     io.port = num(s, "port", 29500);
     io.isMaster = s.Get("isMaster").ToBoolean().Value();
     io.path = str(s, "path");
+#ifdef FACELAB_HAS_NCCL
+    // NCCL's watchdog thread ends the process (std::abort) on a failed or timed-out collective
+    // unless wait() is blocking; blocking wait makes each work's wait() on the comm thread raise
+    // instead, so the failure reaches JS as a rejected Promise naming the rank. Set here, on the
+    // JS thread before any ProcessGroupNCCL reads it; a value the user set is kept. 1.13 reads the
+    // old name, 2.x the TORCH_-prefixed one.
+    if (io.backend == "nccl") {
+      setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
+      setenv("NCCL_BLOCKING_WAIT", "1", 0);
+    }
+#endif
     auto* w = new InitWorker(env, std::move(io));
     auto promise = w->promise();
     w->Queue();
@@ -461,17 +474,19 @@ static Napi::Value DistBackends(const Napi::CallbackInfo& info) {
 }
 
 void initDistributed(Napi::Env env, Napi::Object exports) {
-  exports.Set("distBackends", Napi::Function::New(env, DistBackends));
+  setExports(env, exports, {{"distBackends", DistBackends}});
 #ifdef FACELAB_HAS_C10D
-  exports.Set("distInit", Napi::Function::New(env, DistInit));
-  exports.Set("distAllreduce", Napi::Function::New(env, DistAllreduce));
-  exports.Set("distBroadcast", Napi::Function::New(env, DistBroadcast));
-  exports.Set("distAllgather", Napi::Function::New(env, DistAllgather));
-  exports.Set("distBarrier", Napi::Function::New(env, DistBarrier));
-  exports.Set("distGradAllreduceHook", Napi::Function::New(env, DistGradAllreduceHook));
-  exports.Set("distAllreduceSync", Napi::Function::New(env, DistAllreduceSync));
+  setExports(env, exports, {
+      {"distInit", DistInit},
+      {"distAllreduce", DistAllreduce},
+      {"distBroadcast", DistBroadcast},
+      {"distAllgather", DistAllgather},
+      {"distBarrier", DistBarrier},
+      {"distGradAllreduceHook", DistGradAllreduceHook},
+      {"distAllreduceSync", DistAllreduceSync},
+      {"distDestroy", DistDestroy},
+  });
   initDdp(env, exports);
-  exports.Set("distDestroy", Napi::Function::New(env, DistDestroy));
 #endif
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "args.h"
 #include "guard.h"
 #include "handle.h"
 
@@ -33,7 +34,7 @@ static Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   FACELAB_GUARD(env, {
     auto ta = info[0].As<Napi::TypedArray>();
     auto shape = toShape(env, info[1]);
-    auto dtype = static_cast<c10::ScalarType>(info[2].As<Napi::Number>().Int32Value());
+    auto dtype = scalarTypeArg(env, info[2], "dtype");
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
     size_t bytes = t.numel() * t.element_size();
     if (bytes != ta.ByteLength())
@@ -244,28 +245,30 @@ static Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
 }
 
 void initTensor(Napi::Env env, Napi::Object exports) {
-  exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer));
-  exports.Set("toBuffer", Napi::Function::New(env, ToBuffer));
-  exports.Set("dataView", Napi::Function::New(env, DataView));
-  exports.Set("dispose", Napi::Function::New(env, Dispose));
-  exports.Set("isDisposed", Napi::Function::New(env, IsDisposed));
-  exports.Set("shape", Napi::Function::New(env, Shape));
-  exports.Set("strides", Napi::Function::New(env, Strides));
-  exports.Set("dtype", Napi::Function::New(env, Dtype));
-  exports.Set("device", Napi::Function::New(env, Device));
-  exports.Set("isContiguous", Napi::Function::New(env, IsContiguous));
-  exports.Set("item", Napi::Function::New(env, Item));
-  exports.Set("toString", Napi::Function::New(env, ToString));
-  exports.Set("requiresGrad", Napi::Function::New(env, RequiresGrad));
-  exports.Set("setRequiresGrad", Napi::Function::New(env, SetRequiresGrad));
-  exports.Set("isLeaf", Napi::Function::New(env, IsLeaf));
-  exports.Set("grad", Napi::Function::New(env, Grad));
-  exports.Set("setGrad", Napi::Function::New(env, SetGrad));
-  exports.Set("retainGrad", Napi::Function::New(env, RetainGrad));
-  exports.Set("backward", Napi::Function::New(env, Backward));
-  exports.Set("gradients", Napi::Function::New(env, Gradients));
-  exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled));
-  exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled));
+  setExports(env, exports, {
+      {"fromBuffer", FromBuffer},
+      {"toBuffer", ToBuffer},
+      {"dataView", DataView},
+      {"dispose", Dispose},
+      {"isDisposed", IsDisposed},
+      {"shape", Shape},
+      {"strides", Strides},
+      {"dtype", Dtype},
+      {"device", Device},
+      {"isContiguous", IsContiguous},
+      {"item", Item},
+      {"toString", ToString},
+      {"requiresGrad", RequiresGrad},
+      {"setRequiresGrad", SetRequiresGrad},
+      {"isLeaf", IsLeaf},
+      {"grad", Grad},
+      {"setGrad", SetGrad},
+      {"retainGrad", RetainGrad},
+      {"backward", Backward},
+      {"gradients", Gradients},
+      {"setGradEnabled", SetGradEnabled},
+      {"isGradEnabled", IsGradEnabled},
+  });
 }
 
 }  // namespace facelab

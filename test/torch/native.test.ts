@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildInfo, cudaUnavailableReason, distributed, tensor, tidy } from "../../src/torch/index.js";
+import { native } from "../../src/torch/native.js";
 
 const info = buildInfo();
 
@@ -30,7 +31,6 @@ test("a CUDA build is CUDA-built with NCCL, and says why CUDA is unusable when i
 
 test("operator ids are shared by every thread that loads the addon (one id per name.overload)", async () => {
   const { Worker } = await import("node:worker_threads");
-  const { native } = await import("../../src/torch/native.js");
   const path =
     process.env.FACELAB_NATIVE ?? new URL("../../native/build/Release/facelab_native.node", import.meta.url).pathname;
   const main = native.opId("aten::mul", "Tensor");
@@ -55,4 +55,16 @@ test("operator ids are shared by every thread that loads the addon (one id per n
     for (let i = 0; i < ids.length; i += 2) assert.deepEqual([ids[i], ids[i + 1]], [main, addmm]);
   assert.equal(native.schema(main).startsWith("aten::mul.Tensor("), true);
   assert.throws(() => native.call(1e9), /unknown operator id/);
+});
+
+test("numeric arguments are checked natively: a bad dtype code or thread count is a TorchError naming it", () => {
+  // biome-ignore lint/suspicious/noExplicitAny: calling the raw exports with hostile values
+  const n = native as any;
+  assert.throws(() => n.fromBuffer(new Float32Array(1), [1], 999), /dtype must be an integer in \[0, \d+\], got 999/);
+  assert.throws(() => n.fromBuffer(new Float32Array(1), [1], -1), /dtype must be an integer in \[0, \d+\], got -1/);
+  assert.throws(() => n.fromBuffer(new Float32Array(1), [1], 1.5), /dtype must be an integer/);
+  assert.throws(() => n.fromBuffer(new Float32Array(1), [1], "float32"), /dtype must be a number/);
+  assert.throws(() => n.autocastEnter("cpu", 999), /autocast dtype must be an integer in \[0, \d+\], got 999/);
+  assert.throws(() => n.setNumThreads(0), /thread count must be an integer in \[1, 65536\], got 0/);
+  assert.throws(() => n.setNumThreads(Number.NaN), /thread count must be an integer in \[1, 65536\], got NaN/);
 });
