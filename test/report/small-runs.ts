@@ -8,6 +8,7 @@ import { FASHION_MNIST_DIR } from "../../src/data/idx.js";
 import { SimclrConfigSchema } from "../../src/methods/simclr-config.js";
 import { loadConfig } from "../../src/runs/index.js";
 import { parseBiasConfig } from "../../src/studies/bias/config.js";
+import { plantedPairData } from "../../src/studies/bias/demo.js";
 import { runBiasStudy } from "../../src/studies/bias/grid.js";
 import { runSimclrStudy } from "../../src/studies/simclr/study.js";
 import { runTraining, trainConfigSchema } from "../../src/studies/supervised/recipe.js";
@@ -68,15 +69,7 @@ export async function makeSmallRuns(root: string): Promise<SmallRuns> {
   await runBiasStudy(
     parseBiasConfig({
       name: "bias-small",
-      data: {
-        attribute: "group",
-        groups: ["a", "b"],
-        imageSize: 24,
-        identities: 40,
-        copies: 6,
-        unseen: 40,
-        planted: { group: "b", strength: 0.8 },
-      },
+      data: plantedPairData(["a", "b"], 0.8, { imageSize: 24, identities: 40, copies: 6, unseen: 40 }),
       splits: { focus: "b", levels: [0.3, 0.7] },
       losses: ["softmax", "ring"],
       seeds: [0],

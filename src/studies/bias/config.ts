@@ -46,7 +46,11 @@ export const biasConfigSchema = z.strictObject({
        * Synthetic faces only. "tensor" (default): synth.ts's batched cartoon faces, whose
        * identity parameters (shape and colours) dominate what a small network sees, so a planted
        * effect shows at CI scale. "svg": src/data/synth.ts's richer faces (pose, expression,
-       * background per photo), where at small sizes per-photo variation dominates instead.
+       * background per photo), where at small sizes per-photo variation dominates instead. Measured
+       * (#12; 24 px, 40 identities and 40 unseen per group, 8 copies, convnet width 8, 6 epochs, seed 0):
+       * planted strength 0.8 gives an accuracy gap of −0.25 [−0.45, −0.05] with "tensor" but −0.20
+       * [−0.40, 0.00] (svg variation 1), −0.15 [−0.35, 0.08] (0.25) and −0.05 (0), so "svg" cannot
+       * yet replace "tensor" for the planted-effect checks (test/studies/bias/grid.test.ts).
        */
       renderer: z.enum(["tensor", "svg"]).default("tensor"),
       /**

@@ -6,21 +6,22 @@ import { join, resolve } from "node:path";
 import { type BiasConfig, parseBiasConfig } from "./config.js";
 import { runBiasStudy, type StudyResult } from "./grid.js";
 
+/**
+ * The data of the demo's design at any size: synthetic faces of two groups, the second group's people
+ * made `strength` more alike (planted: less between-identity spread), so a study should find it.
+ */
+export const plantedPairData = (
+  groups: [string, string],
+  strength: number,
+  size: { imageSize: number; identities: number; copies: number; unseen: number },
+) => ({ source: "synthetic" as const, attribute: "group", groups, ...size, planted: { group: groups[1], strength } });
+
 export function biasDemoConfig(): BiasConfig {
   return parseBiasConfig({
     name: "bias-demo",
     description:
       "Demo: synthetic faces, group B's people made 40% more alike (planted), B's share of training identities 50% → 10%, three losses.",
-    data: {
-      source: "synthetic",
-      attribute: "group",
-      groups: ["A", "B"],
-      imageSize: 32,
-      identities: 80,
-      copies: 12,
-      unseen: 80,
-      planted: { group: "B", strength: 0.4 },
-    },
+    data: plantedPairData(["A", "B"], 0.4, { imageSize: 32, identities: 80, copies: 12, unseen: 80 }),
     splits: { focus: "B", levels: [0.5, 0.4, 0.3, 0.2, 0.1] },
     losses: [
       "softmax",

@@ -7,6 +7,7 @@ import { parseLossConfig } from "../../../src/losses/index.js";
 import { parseDescriptor } from "../../../src/report/descriptors.js";
 import { runCell } from "../../../src/studies/bias/cell.js";
 import { parseBiasConfig } from "../../../src/studies/bias/config.js";
+import { plantedPairData } from "../../../src/studies/bias/demo.js";
 import { runBiasStudy } from "../../../src/studies/bias/grid.js";
 import { parseResultsCsv } from "../../../src/studies/bias/results.js";
 import { liveTensors } from "../../../src/torch/index.js";
@@ -38,14 +39,7 @@ const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.js
 test("planted effect (group b's people look alike): the study finds b less accurate, CI excluding zero", async () => {
   const start = liveTensors();
   const cfg = small({
-    data: {
-      groups: ["a", "b"],
-      imageSize: 24,
-      identities: 40,
-      copies: 8,
-      unseen: 40,
-      planted: { group: "b", strength: 0.8 },
-    },
+    data: plantedPairData(["a", "b"], 0.8, { imageSize: 24, identities: 40, copies: 8, unseen: 40 }),
   });
   const dir = join(root, "planted");
   const res = await runBiasStudy({ ...cfg, splits: { focus: "b", levels: [0.5] } }, { dir, log: quiet });

@@ -26,27 +26,27 @@ async function fakeUtk(dir: string, perGender: number): Promise<void> {
     .toFile(join(dir, "39_1_20170116174525125.jpg.chip.jpg")); // race missing (reference §4.2)
 }
 
-test("UTKFace when given: gender groups from the file names, augmented copies as unseen mates", async () => {
-  const utk = join(root, "UTKFace");
-  await fakeUtk(utk, 30);
+/**
+ * A one-cell gender study (female 30% of training identities, 10 unseen people, one softmax epoch at
+ * 16 px) on the data `data` names; rendered or decoded images are cached under the test's folder.
+ */
+function genderStudy(name: string, data: Record<string, unknown>) {
   process.env.FACELAB_CACHE = join(root, "cache");
-  const cfg = parseBiasConfig({
-    name: "utk",
-    data: {
-      utkfaceDir: utk,
-      attribute: "gender",
-      groups: ["male", "female"],
-      imageSize: 16,
-      identities: 20,
-      copies: 2,
-      unseen: 10,
-    },
+  return parseBiasConfig({
+    name,
+    data: { attribute: "gender", groups: ["male", "female"], imageSize: 16, copies: 2, unseen: 10, ...data },
     splits: { focus: "female", levels: [0.3] },
     losses: ["softmax"],
     model: { backbone: "convnet", width: 4, embeddingDim: 8 },
     train: { epochs: 1, batchSize: 8 },
     eval: { bootstrap: 50 },
   });
+}
+
+test("UTKFace when given: gender groups from the file names, augmented copies as unseen mates", async () => {
+  const utk = join(root, "UTKFace");
+  await fakeUtk(utk, 30);
+  const cfg = genderStudy("utk", { utkfaceDir: utk, identities: 20 });
   const dir = join(root, "study");
   const res = await runBiasStudy(cfg, { dir, log: () => {} });
   assert.deepEqual(res.failed, []);
@@ -60,24 +60,7 @@ test("UTKFace when given: gender groups from the file names, augmented copies as
 });
 
 test("synthetic faces through src/data/synth (svg renderer): gender groups, second photos as unseen mates", async () => {
-  process.env.FACELAB_CACHE = join(root, "cache");
-  const cfg = parseBiasConfig({
-    name: "svg",
-    data: {
-      renderer: "svg",
-      attribute: "gender",
-      groups: ["male", "female"],
-      imageSize: 16,
-      identities: 10,
-      copies: 2,
-      unseen: 10,
-    },
-    splits: { focus: "female", levels: [0.3] },
-    losses: ["softmax"],
-    model: { backbone: "convnet", width: 4, embeddingDim: 8 },
-    train: { epochs: 1, batchSize: 8 },
-    eval: { bootstrap: 50 },
-  });
+  const cfg = genderStudy("svg", { renderer: "svg", identities: 10 });
   const res = await runBiasStudy(cfg, { dir: join(root, "svg-study"), log: () => {} });
   assert.deepEqual(res.failed, []);
   assert.deepEqual(res.records[0]?.data.trainPerGroup, { male: 7, female: 3 });
