@@ -2,7 +2,7 @@
 // `npm run gpu-check`: the prepared check for a machine with an NVIDIA GPU (issue 11), ≤ 8 minutes.
 //   1. build facelab against the CUDA LibTorch (LIBTORCH=<dir|wheel>, FACELAB_TORCH_CUDA_WHEEL, or a
 //      CUDA torch-2*.whl found under /opt /usr/local /root /home /srv), nccl compiled in
-//   2. the CUDA tests (build-and-load, devices, precision) on that build
+//   2. the CUDA tests (build-and-load, devices, precision, and every test file with a CUDA-only test)
 //   3. ResNet-50 training at 128 px, batch 64: fp32, AMP (fp16 + GradScaler), AMP + channels-last —
 //      facelab vs PyTorch eager from the same wheel, same run (bench/facelab_worker.ts, bench/torch_worker.py)
 //   4. two epochs of the seed's ResNet-50 SimCLR on synthetic 128 px faces (facelab simclr run)
@@ -38,6 +38,9 @@ function sh(cmd, args, { env = {}, timeoutS = 300 } = {}) {
     timeout: timeoutS * 1000,
   });
   const tail = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-15).join("\n");
+  // A step past its limit is killed (SIGTERM; the CLI's handler then exits 1): say so, not just "exited 1".
+  if (r.error?.code === "ETIMEDOUT")
+    throw new Error(`${basename(cmd)} ${args.slice(0, 3).join(" ")} timed out after ${timeoutS} s:\n${tail}`);
   if (r.status !== 0)
     throw new Error(`${basename(cmd)} ${args.slice(0, 3).join(" ")} exited ${r.status ?? r.signal}:\n${tail}`);
   return r.stdout;
@@ -126,13 +129,17 @@ const device = cpu ? "cpu" : "cuda:0";
 
 // ---- 2. tests ---------------------------------------------------------------------------------
 step("tests", () => {
-  const files = ["native", "device", "autocast"].map((f) => `test/torch/${f}.test.ts`);
+  // The build/device/precision tests, and every test file with a CUDA-only test (those skip by
+  // cudaUnavailableReason: the evaluation on the model's device, the CLI's device settings, …).
+  const withCuda = sh("grep", ["-rlF", "cudaUnavailableReason", "test", "--include=*.test.ts"]).trim().split("\n");
+  const base = ["native", "device", "autocast"].map((f) => `test/torch/${f}.test.ts`);
+  const files = [...new Set([...base, ...withCuda.filter(Boolean).sort()])];
   const out = sh(process.execPath, [join(root, "scripts", "test.mjs"), ...files], {
     env: { ...runEnv, ...(cpu ? {} : { FACELAB_EXPECT_CUDA: "1" }) },
   });
   const count = (k) => Number(new RegExp(`ℹ ${k} (\\d+)`).exec(out)?.[1] ?? Number.NaN);
   const skipped = [...out.matchAll(/﹣ (.*) # (.*)$/gm)].map((m) => `${m[1].trim()}: ${m[2]}`);
-  return { pass: count("pass"), fail: count("fail"), skipped };
+  return { files, pass: count("pass"), fail: count("fail"), skipped };
 });
 
 // ---- 3. ResNet-50 training, facelab vs PyTorch ------------------------------------------------
