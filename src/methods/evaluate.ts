@@ -7,15 +7,18 @@
 //   scratch                   the same network from random init, trained on the same subset
 //   logistic-probe(-random-init)  all training labels: L-BFGS logistic regression on frozen features
 //                             with L2 chosen on a held-out split (logistic.ts; evaluate.logisticProbe)
+//   knn(-random-init)         all training labels: weighted kNN on frozen features (eval/knn.ts; evaluate.knn)
 // Labelled subsets are drawn per fraction, stratified by class (every class present, proportions kept;
 // the paper samples 1%/10% "in a class-balanced way", solo-learn stratifies).
 
 import { deriveSeed } from "../data/rng.js";
 import { stratifiedSplit } from "../data/splits.js";
+import { balancedAccuracy, confusionMatrix, perClassRecall } from "../eval/classification.js";
+import { knnPredict } from "../eval/knn.js";
 import { type Encoder, EncoderClassifier, type ProjectionHead } from "../models/heads.js";
 import { type Device, keep, manualSeed, type Tensor, tidy } from "../torch/index.js";
 import type { Sequential } from "../torch/nn/index.js";
-import { extractFeatures, take } from "./features.js";
+import { extractFeatures, labelTensor, take } from "./features.js";
 import { logisticProbe } from "./logistic.js";
 import { type EvaluateConfig, type FinetuneConfig, type LinearProbeConfig, scaledLr } from "./simclr-config.js";
 import { linearProbe, type SupervisedEpoch, type SupervisedResult, trainNetwork } from "./supervised.js";
@@ -27,7 +30,9 @@ export type EvalMethod =
   | "fine-tune"
   | "scratch"
   | "logistic-probe"
-  | "logistic-probe-random-init";
+  | "logistic-probe-random-init"
+  | "knn"
+  | "knn-random-init";
 
 export interface LabelledTask {
   name: string;
@@ -129,6 +134,7 @@ export async function runEvalSuite(o: EvalSuiteOptions): Promise<EvalRow[]> {
     // The pretrained encoder's frozen features once per task: every probe reuses them.
     const pre = o.cfg.linearProbe.enabled ? probeFeatures(o, task, true, 0) : undefined;
     try {
+      if (o.cfg.knn.enabled) knnRows(o, task, pre, push);
       if (o.cfg.logisticProbe.enabled) logisticRows(o, task, pre, push);
       for (let rep = 0; rep < o.cfg.repeats; rep++) await evalRepeat(o, task, rep, pre, push);
     } finally {
@@ -163,6 +169,58 @@ function probeFeatures(o: EvalSuiteOptions, task: LabelledTask, pretrained: bool
     } finally {
       enc.dispose();
     }
+  });
+}
+
+/** Runs `fn` on the pretrained encoder's features (`pre` when given), then on a random-init encoder's. */
+function withFeatures(
+  o: EvalSuiteOptions,
+  task: LabelledTask,
+  pre: readonly [Tensor, Tensor] | undefined,
+  randomInit: boolean,
+  fn: (f: readonly [Tensor, Tensor], pretrained: boolean) => void,
+): void {
+  const own = pre ?? probeFeatures(o, task, true, 0);
+  try {
+    fn(own, true);
+  } finally {
+    if (!pre) for (const t of own) t.dispose();
+  }
+  if (!randomInit) return;
+  const rnd = probeFeatures(o, task, false, 0);
+  try {
+    fn(rnd, false);
+  } finally {
+    for (const t of rnd) t.dispose();
+  }
+}
+
+/** The full-label kNN rows (deterministic given the features: no repeats). */
+function knnRows(
+  o: EvalSuiteOptions,
+  task: LabelledTask,
+  pre: readonly [Tensor, Tensor] | undefined,
+  push: (r: EvalRow) => void,
+): void {
+  const { k, temperature, randomInitBaseline } = o.cfg.knn;
+  const C = task.classNames.length;
+  withFeatures(o, task, pre, randomInitBaseline, (f, pretrained) => {
+    const pred = tidy(() => knnPredict(f[0], labelTensor(task.train.labels), f[1], { k, temperature, numClasses: C }));
+    const cm = confusionMatrix(task.val.labels, pred, C);
+    push({
+      task: task.name,
+      method: pretrained ? "knn" : "knn-random-init",
+      fraction: 1,
+      labelled: task.train.labels.length,
+      pretrainEpoch: pretrained ? o.pretrainEpoch : 0,
+      repeat: 0,
+      accuracy: pred.reduce((s, p, i) => s + (p === task.val.labels[i] ? 1 : 0), 0) / pred.length,
+      balancedAccuracy: balancedAccuracy(task.val.labels, pred, C),
+      perClassRecall: perClassRecall(cm),
+      confusion: cm,
+      epochs: 0,
+      history: [],
+    });
   });
 }
 
@@ -204,19 +262,9 @@ function logisticRows(
       history: [],
     });
   };
-  const own = pre ?? probeFeatures(o, task, true, 0);
-  try {
-    run(own, "logistic-probe", o.pretrainEpoch);
-  } finally {
-    if (!pre) for (const t of own) t.dispose();
-  }
-  if (!lp.randomInitBaseline) return;
-  const rnd = probeFeatures(o, task, false, 0);
-  try {
-    run(rnd, "logistic-probe-random-init", 0);
-  } finally {
-    for (const t of rnd) t.dispose();
-  }
+  withFeatures(o, task, pre, lp.randomInitBaseline, (f, pretrained) =>
+    run(f, pretrained ? "logistic-probe" : "logistic-probe-random-init", pretrained ? o.pretrainEpoch : 0),
+  );
 }
 
 /**

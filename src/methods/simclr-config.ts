@@ -154,6 +154,19 @@ export const LogisticProbeSchema = z.object({
   randomInitBaseline: z.boolean().default(true),
 });
 
+export const KnnEvalSchema = z.object({
+  /**
+   * weighted kNN on frozen features with ALL training labels (InstDisc/solo-learn's kNN evaluation: cosine
+   * similarity, votes weighted by exp(sim/τ)): the whole labelled pool is the bank, every validation image
+   * a query — unlike the pretraining monitor, which uses a subset (pretrain.monitor.bankSize)
+   */
+  enabled: z.boolean().default(false),
+  k: z.number().int().min(1).default(200),
+  temperature: z.number().gt(0).default(0.1),
+  /** also for a randomly initialised encoder of the same shape */
+  randomInitBaseline: z.boolean().default(true),
+});
+
 export const FinetuneSchema = z.object({
   enabled: z.boolean().default(true),
   epochs: z.number().int().min(1).default(30),
@@ -205,6 +218,7 @@ export const EvaluateSchema = z.object({
   trainSplit: fraction.default(0.3),
   linearProbe: LinearProbeSchema.prefault({}),
   logisticProbe: LogisticProbeSchema.prefault({}),
+  knn: KnnEvalSchema.prefault({}),
   finetune: FinetuneSchema.prefault({}),
   scratch: ScratchSchema.prefault({}),
 });

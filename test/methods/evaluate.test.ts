@@ -1,11 +1,30 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type LabelledTask, labelledSubset, runEvalSuite } from "../../src/methods/evaluate.js";
+import { knnAccuracy } from "../../src/eval/knn.js";
+import { type LabelledTask, labelledSubset, loadPretrainedEncoder, runEvalSuite } from "../../src/methods/evaluate.js";
+import { extractFeatures, labelTensor } from "../../src/methods/features.js";
 import { simclrModel } from "../../src/methods/simclr.js";
 import { EvaluateSchema } from "../../src/methods/simclr-config.js";
 import { ProjectionHead } from "../../src/models/heads.js";
-import { liveTensors, manualSeed } from "../../src/torch/index.js";
+import { liveTensors, manualSeed, tidy } from "../../src/torch/index.js";
 import { stripes, TinyEncoder } from "./helpers.js";
+
+/** A 4-class stripes task (96 train, 48 validation images) and a tiny SimCLR model's state as "pretrained". */
+function stripesSetup(headLayers: 2 | 3) {
+  const train = stripes(96, 12, 1);
+  const val = stripes(48, 12, 2);
+  const task: LabelledTask = { name: "stripes", classNames: ["h", "v", "d", "a"], train, val };
+  manualSeed(0);
+  const model = simclrModel(new TinyEncoder(1, 8), { layers: headLayers, hidden: 16, out: 8 });
+  const pretrained = model.stateDict();
+  const dispose = () => {
+    for (const t of pretrained.values()) t.dispose();
+    model.dispose();
+    train.images.dispose();
+    val.images.dispose();
+  };
+  return { task, train, val, pretrained, dispose };
+}
 
 test("labelled subsets are class-stratified: every class present, shares kept", () => {
   const labels = Int32Array.from({ length: 1000 }, (_, i) => (i < 500 ? 0 : 1 + (i % 5))); // class 0 is half
@@ -24,12 +43,7 @@ test("labelled subsets are class-stratified: every class present, shares kept", 
 
 test("the evaluation suite runs all four methods side by side, also from the first projection layer with a probe-started head", async () => {
   const start = liveTensors();
-  const train = stripes(96, 12, 1);
-  const val = stripes(48, 12, 2);
-  const task: LabelledTask = { name: "stripes", classNames: ["h", "v", "d", "a"], train, val };
-  manualSeed(0);
-  const model = simclrModel(new TinyEncoder(1, 8), { layers: 3, hidden: 16, out: 8 });
-  const pretrained = model.stateDict();
+  const { task, pretrained, dispose } = stripesSetup(3);
   const cfg = EvaluateSchema.parse({
     labelFractions: [0.5],
     linearProbe: { epochs: 2 },
@@ -64,21 +78,13 @@ test("the evaluation suite runs all four methods side by side, also from the fir
     assert.equal(r.history.length, 2);
   }
   assert.ok(epochs.includes("fine-tune@0.5:2") && epochs.includes("scratch@0.5:1"));
-  for (const t of pretrained.values()) t.dispose();
-  model.dispose();
-  train.images.dispose();
-  val.images.dispose();
+  dispose();
   assert.equal(liveTensors(), start);
 });
 
 test("evaluate.repeats draws new subsets and seeds per repeat; repeat 0 equals the one-repeat run", async () => {
   const start = liveTensors();
-  const train = stripes(96, 12, 1);
-  const val = stripes(48, 12, 2);
-  const task: LabelledTask = { name: "stripes", classNames: ["h", "v", "d", "a"], train, val };
-  manualSeed(0);
-  const model = simclrModel(new TinyEncoder(1, 8), { layers: 2, hidden: 16, out: 8 });
-  const pretrained = model.stateDict();
+  const { task, pretrained, dispose } = stripesSetup(2);
   const run = (repeats: number) =>
     runEvalSuite({
       makeEncoder: () => new TinyEncoder(1, 8),
@@ -107,9 +113,59 @@ test("evaluate.repeats draws new subsets and seeds per repeat; repeat 0 equals t
   // Other subsets and initialisations: the repeats' confusion matrices are not all the same.
   const sig = (rep: number) => JSON.stringify(three.filter((r) => r.repeat === rep).map((r) => r.confusion));
   assert.ok(sig(0) !== sig(1) || sig(1) !== sig(2), "repeats gave identical results");
-  for (const t of pretrained.values()) t.dispose();
-  model.dispose();
-  train.images.dispose();
-  val.images.dispose();
+  dispose();
+  assert.equal(liveTensors(), start);
+});
+
+test("evaluate.knn: weighted kNN with the whole labelled pool as the bank, for the pretrained and a random-init encoder", async () => {
+  const start = liveTensors();
+  const { task, train, val, pretrained, dispose } = stripesSetup(2);
+  const rows = await runEvalSuite({
+    makeEncoder: () => new TinyEncoder(1, 8),
+    makeHead: (d) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 }),
+    pretrained,
+    pretrainEpoch: 7,
+    tasks: [task],
+    cfg: EvaluateSchema.parse({
+      labelFractions: [],
+      knn: { enabled: true, k: 5, temperature: 0.5 },
+      finetune: { enabled: false },
+      scratch: { enabled: false },
+    }),
+    seed: 0,
+  });
+  assert.deepEqual(
+    rows.map((r) => [r.method, r.labelled, r.pretrainEpoch, r.fraction]),
+    [
+      ["knn", 96, 7, 1],
+      ["knn-random-init", 96, 0, 1],
+    ],
+  );
+  // Oracle: the same kNN computed directly on the pretrained encoder's features.
+  const enc = new TinyEncoder(1, 8);
+  loadPretrainedEncoder(enc, pretrained);
+  const direct = tidy(() =>
+    knnAccuracy(
+      extractFeatures(enc, train.images),
+      labelTensor(train.labels),
+      extractFeatures(enc, val.images),
+      val.labels,
+      {
+        k: 5,
+        temperature: 0.5,
+        numClasses: 4,
+      },
+    ),
+  );
+  enc.dispose();
+  assert.equal(rows[0]!.accuracy, direct);
+  for (const r of rows) {
+    assert.equal(
+      r.confusion.flat().reduce((a, b) => a + b, 0),
+      48,
+    );
+    assert.equal(r.perClassRecall.length, 4);
+  }
+  dispose();
   assert.equal(liveTensors(), start);
 });

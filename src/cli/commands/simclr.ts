@@ -27,12 +27,20 @@ function printHeadline(summary: Record<string, unknown>): void {
     const gain = (g?: number, c?: [number, number]) => (g === undefined ? "" : `; gain ${pts(g)} points${ci(c)}`);
     const reps = (v["linear-probe"] ?? v["fine-tune"])?.repeats ?? 1;
     console.log(`${key} [${v.labelled} labelled${reps > 1 ? `, mean of ${reps} repeats` : ""}]`);
-    console.log(
-      `  linear probe: SimCLR ${acc("linear-probe")} vs random init ${acc("linear-probe-random-init")}${gain(v.linearProbeGain, v.linearProbeGainCI95)}`,
+    // Only the comparisons this group has (the all-label kNN and L-BFGS rows sit at 100% of the labels).
+    const line = (title: string, a: EvalMethod, b: EvalMethod, vs: string, g = "") => {
+      if (v[a] || v[b]) console.log(`  ${title.padEnd(13)} SimCLR ${acc(a)} vs ${vs} ${acc(b)}${g}`);
+    };
+    line("kNN:", "knn", "knn-random-init", "random init");
+    line("L-BFGS probe:", "logistic-probe", "logistic-probe-random-init", "random init");
+    line(
+      "linear probe:",
+      "linear-probe",
+      "linear-probe-random-init",
+      "random init",
+      gain(v.linearProbeGain, v.linearProbeGainCI95),
     );
-    console.log(
-      `  fine-tune:    SimCLR ${acc("fine-tune")} vs from scratch ${acc("scratch")}${gain(v.fineTuneGain, v.fineTuneGainCI95)}`,
-    );
+    line("fine-tune:", "fine-tune", "scratch", "from scratch", gain(v.fineTuneGain, v.fineTuneGainCI95));
   }
   const failures = summary.failures as { task: string; method: string; message: string }[];
   for (const f of failures ?? []) console.log(`STOPPED ${f.task} ${f.method}: ${f.message}`);

@@ -19,6 +19,8 @@ export const METHOD_TITLES: Record<EvalRow["method"], string> = {
   scratch: "supervised from scratch",
   "logistic-probe": "L-BFGS linear probe, all labels (SimCLR)",
   "logistic-probe-random-init": "L-BFGS linear probe, all labels (random init)",
+  knn: "kNN (k-nearest neighbours), all labels (SimCLR)",
+  "knn-random-init": "kNN (k-nearest neighbours), all labels (random init)",
 };
 
 export function classDistributionCharts(run: Run, tasks: LabelledTask[]): void {
