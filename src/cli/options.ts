@@ -1,9 +1,17 @@
 // Option helpers every config-driven command shares: a recipe name or YAML path, and repeatable --set.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /** configs/ of the source tree: the named recipes. */
 export const CONFIG_DIR = resolve(dirname(new URL(import.meta.url).pathname), "../../configs");
+
+/** The recipes in configs/ whose names start with `prefix` (train-, bias-), sorted: help that cannot go stale. */
+export function recipeNames(prefix: string): string[] {
+  return readdirSync(CONFIG_DIR)
+    .filter((f) => f.startsWith(prefix) && f.endsWith(".yaml"))
+    .map((f) => f.slice(0, -".yaml".length))
+    .sort();
+}
 
 /** A recipe name (simclr-fmnist) or a path to a YAML file; `hint` says where to find the names. */
 export function configPath(arg: string, hint: string): string {

@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { HEAD_NAMES } from "../../losses/index.js";
 import { loadConfig } from "../../runs/index.js";
 import { runTraining, trainConfigSchema } from "../../studies/supervised/recipe.js";
-import { collect, configPath, parseStopAfter } from "../options.js";
+import { collect, configPath, parseStopAfter, recipeNames } from "../options.js";
 
 export function register(program: Command): void {
   program
@@ -16,10 +16,7 @@ export function register(program: Command): void {
     .description(
       "train a classifier with an embedding layer and any loss head (face identities, CIFAR-10, Fashion-MNIST)",
     )
-    .option(
-      "--config <recipe|file>",
-      "train-fashion-mnist-ring, train-cifar10-ring, train-cifar10-asoftmax, train-faces-arcface, or YAML",
-    )
+    .option("--config <recipe|file>", `a recipe (${recipeNames("train-").join(", ")}) or a YAML file`)
     .option("--loss <name>", `replace the recipe's loss (${HEAD_NAMES.join(", ")})`)
     .option("--set <key=value>", "override a config value (repeatable), e.g. --set train.epochs=2", collect, [])
     .option("--runs <dir>", "runs root", "runs")
@@ -37,7 +34,7 @@ export function register(program: Command): void {
         if (!o.config && !o.resume) throw new Error("train needs --config <recipe|file> (or --resume <runDir>)");
         const file = o.resume
           ? join(o.resume, "config.yaml")
-          : configPath(o.config as string, "e.g. train-fashion-mnist-ring, train-cifar10-ring");
+          : configPath(o.config as string, `recipes: ${recipeNames("train-").join(", ")}`);
         if (o.resume && !existsSync(file)) throw new Error(`--resume ${o.resume}: no config.yaml there`);
         const sets = o.loss ? [`loss={name: ${o.loss}}`, ...o.set] : o.set;
         const cfg = loadConfig(trainConfigSchema, { file, sets });

@@ -4,7 +4,7 @@
 // arguments are one clear line and exit code 1.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -39,6 +39,15 @@ describe("facelab train --stop-after / --resume", () => {
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /test accuracy \d+\.\d\d%/);
     assert.match(second.stdout, /^run: /m);
+  });
+
+  it("--help lists every configs/train-*.yaml recipe, read from the folder", () => {
+    const help = facelab("--help");
+    assert.equal(help.status, 0, help.stderr);
+    const text = help.stdout.replace(/\s+/g, " ");
+    const recipes = readdirSync("configs").filter((f) => /^train-.*\.yaml$/.test(f));
+    assert.ok(recipes.includes("train-fmnist-asoftmax.yaml"), "the folder has the Fashion-MNIST recipes");
+    for (const f of recipes) assert.ok(text.includes(f.replace(/\.yaml$/, "")), `${f} in: ${text}`);
   });
 
   it("bad arguments name the option", () => {
