@@ -3,30 +3,22 @@
 // to an fp32 run's.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createRecognizer } from "../../src/methods/recognition/recognizer.js";
-import { trainRecognizer } from "../../src/methods/recognition/train.js";
 import { setupCompute } from "../../src/torch/device.js";
-import { liveTensors, manualSeed, randint, randn, type Tensor, tidy } from "../../src/torch/index.js";
+import { liveTensors, type Tensor, tidy } from "../../src/torch/index.js";
+import { trainTinyRecognizer } from "./tiny-recognizer.js";
 
 async function train(precision: "fp32" | "bf16", memoryFormat: "contiguous" | "channels_last") {
-  manualSeed(2);
-  const data = tidy(() => ({ images: randn([16, 3, 8, 8]), labels: randint(0, 3, [16]) }));
-  manualSeed(0);
-  const model = createRecognizer({ backbone: "convnet", width: 4, embeddingDim: 8, numClasses: 3, loss: "softmax" });
-  const losses: number[] = [];
-  await trainRecognizer(model, data, {
-    epochs: 2,
+  const { model, steps } = await trainTinyRecognizer(16, {
     batchSize: 8,
     lr: 0.05,
     warmupEpochs: 0,
     compute: setupCompute({ precision, memoryFormat }),
-    onStep: (s) => losses.push(s.loss),
   });
+  const losses = steps.map((s) => s.loss);
   const conv = model.parameters().find((p) => p.ndim === 4) as Tensor;
   const channelsLast = conv.isContiguous("channelsLast") && !conv.isContiguous();
   const weights = tidy(() => model.parameters().map((p) => [...p.detach().contiguous().toTypedArray()] as number[]));
   model.dispose();
-  for (const t of Object.values(data) as Tensor[]) t.dispose();
   return { losses, channelsLast, weights };
 }
 
