@@ -280,6 +280,7 @@ async function evalRepeat(
   push: (r: EvalRow) => void,
 ): Promise<void> {
   const { cfg } = o;
+  if (cfg.labelFractions.length === 0) return; // only the all-label rows (kNN, L-BFGS) were asked for
   const C = task.classNames.length;
   const rnd = pre && cfg.linearProbe.randomInitBaseline ? probeFeatures(o, task, false, rep) : undefined;
   try {
