@@ -5,6 +5,8 @@
 // brow weight, lip colour) and a 5-level "group" attribute (skin tone and hair palette). A study can
 // plant a known effect: `groupSpread` shrinks one group's between-identity variation so its people
 // are harder to tell apart. Faces are SVG rendered by sharp (librsvg) in parallel; all from a seed.
+// Defaults give the look the SimCLR face study uses; the bias study (src/studies/bias/data.ts) asks for
+// tight crops, stronger identity differences and grey backdrops so who someone is shows at 24–32 px.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -43,6 +45,23 @@ export interface SynthOptions {
   groupSpread?: number[];
   /** within-identity (per image) variation: 0 renders every image of a person in the canonical pose */
   variation?: number;
+  /**
+   * Multiplies every identity's continuous deviations from its group's face (shape, feature sizes and
+   * places, skin and hair shade) for all groups; 1 (default) is the renderer's look. Larger values keep
+   * people apart at small sizes, where the per-image variation otherwise outweighs who someone is.
+   */
+  identityScale?: number;
+  /**
+   * The part of the 100-unit canvas kept around the face, as a fraction of its side: 1 (default) shows
+   * head, neck and background; 0.7 is a tight face crop (as UTKFace's aligned crops), so the face's
+   * features take more of a small image's pixels.
+   */
+  crop?: number;
+  /**
+   * "colour" (default): each image's background has a random hue. "grey": its lightness still varies
+   * but it has no hue, so a small network cannot tell people apart by their photo's backdrop colour.
+   */
+  background?: "colour" | "grey";
   /** cache folder root (default: the image cache dir); null disables caching */
   cacheDir?: string | null;
   parallel?: number;
@@ -67,6 +86,18 @@ function shade(hex: string, f: number): string {
   return `#${ch.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
 }
 
+/**
+ * Lower bounds that keep a drawn face drawable (radii and stroke widths positive, long hair long) when
+ * identityScale stretches the deviations; at scale 1 each is over 4 standard deviations away.
+ */
+const FLOOR: Record<string, number> = { faceRx: 10, faceRy: 12, jaw: 0.3, eyeDx: 3, eyeR: 0.5, browW: 0.1, earR: 0.5 };
+
+function atLeast(g: Record<string, number>): Record<string, number> {
+  for (const [k, min] of Object.entries(FLOOR)) g[k] = Math.max(min, g[k] as number);
+  if ((g.hairLen as number) !== 0) g.hairLen = Math.max(4, g.hairLen as number);
+  return g;
+}
+
 function makeIdentities(o: SynthOptions): Identity[] {
   const groupProbs = o.groupProbs ?? [1, 1, 1, 1, 1];
   if (groupProbs.length !== SYNTH_GROUPS.length) throw new RangeError(`groupProbs needs ${SYNTH_GROUPS.length} values`);
@@ -86,7 +117,8 @@ function makeIdentities(o: SynthOptions): Identity[] {
   return assign.map(({ group, gender }, id) => {
     const r = new Rng(deriveSeed(o.seed, 1, id));
     const s = o.groupSpread?.[group] ?? 1;
-    const z = (sd: number) => s * sd * r.normal();
+    const k = o.identityScale ?? 1;
+    const z = (sd: number) => k * s * sd * r.normal();
     const palette = HAIR[group] as string[];
     return {
       id,
@@ -96,7 +128,7 @@ function makeIdentities(o: SynthOptions): Identity[] {
       // discrete traits vary only with probability `s` (a low-spread group mostly shares them)
       hair: shade(palette[r.bernoulli(s) ? r.int(0, palette.length) : 0] as string, z(0.1)),
       eye: ["#3b2a1a", "#2f4f6f", "#3d5a2a", "#1a1a1a"][r.bernoulli(s) ? r.int(0, 4) : 0] as string,
-      g: {
+      g: atLeast({
         faceRx: 24 + (gender === 0 ? 2 : 0) + z(2.2),
         faceRy: 31 + z(2.2),
         jaw: (gender === 0 ? 0.92 : 0.72) + z(0.06),
@@ -113,14 +145,22 @@ function makeIdentities(o: SynthOptions): Identity[] {
         hairline: 27 + z(2.5),
         hairLen: gender === 1 ? 34 + z(5) : 0,
         earR: 4.5 + z(0.8),
-      },
+      }),
     };
   });
 }
 
+/** The canvas window of `crop` (a fraction of the side) centred on the face (50, 52). */
+const viewBox = (crop: number) =>
+  crop === 1
+    ? "0 0 100 100"
+    : `${50 - 50 * crop} ${Math.min(100 - 100 * crop, 52 - 50 * crop)} ${100 * crop} ${100 * crop}`;
+
 /** The SVG of one image of a person; `r` draws this image's pose, light, expression, background. */
-function faceSvg(p: Identity, r: Rng, side: number, variation: number): string {
-  const v = variation;
+function faceSvg(p: Identity, r: Rng, side: number, o: SynthOptions): string {
+  const crop = o.crop ?? 1;
+  const grey = o.background === "grey";
+  const v = o.variation ?? 1;
   const g = p.g as Record<string, number> & { faceRx: number; faceRy: number };
   const roll = v * 8 * r.normal();
   const yaw = v * 0.35 * r.uniform(-1, 1); // −0.35..0.35 ≈ ±20°
@@ -158,9 +198,9 @@ function faceSvg(p: Identity, r: Rng, side: number, variation: number): string {
   };
   const ny = f("eyeY") + 3;
   const my = f("mouthY");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}" viewBox="0 0 100 100">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}" viewBox="${viewBox(crop)}">
 <defs><linearGradient id="l" x1="${lx}%" y1="${ly}%" x2="${100 - lx}%" y2="${100 - ly}%"><stop offset="0" stop-color="#fff" stop-opacity="${lightS}"/><stop offset="1" stop-color="#000" stop-opacity="${lightS}"/></linearGradient></defs>
-<rect width="100" height="100" fill="hsl(${bgHue},${Math.round(35 * Math.min(1, v))}%,${bgL}%)"/>
+<rect width="100" height="100" fill="hsl(${bgHue},${grey ? 0 : Math.round(35 * Math.min(1, v))}%,${bgL}%)"/>
 <g transform="translate(${tx} ${ty}) rotate(${roll} 50 55) translate(50 55) scale(${sc}) translate(-50 -55)">
 ${longHair}
 <rect x="${cx - 9}" y="${cy + 20}" width="18" height="40" fill="${shade(p.skin, -0.08)}"/>
@@ -189,6 +229,12 @@ function optionsKey(o: SynthOptions): string {
 export async function renderSynthFaces(o: SynthOptions): Promise<ImageSet> {
   if (!(o.identities > 0 && o.imagesPerIdentity > 0 && o.side >= 8))
     throw new RangeError("synthetic faces need identities > 0, imagesPerIdentity > 0 and side >= 8");
+  if (o.crop !== undefined && !(o.crop >= 0.5 && o.crop <= 1))
+    throw new RangeError(`synthetic faces: crop must be in [0.5, 1], got ${o.crop}`);
+  if (o.background !== undefined && o.background !== "colour" && o.background !== "grey")
+    throw new RangeError(`synthetic faces: background must be "colour" or "grey", got ${JSON.stringify(o.background)}`);
+  if (o.identityScale !== undefined && !(o.identityScale >= 0 && o.identityScale <= 4))
+    throw new RangeError(`synthetic faces: identityScale must be in [0, 4], got ${o.identityScale}`);
   const key = optionsKey(o);
   const root = o.cacheDir === null ? null : (o.cacheDir ?? defaultCacheDir());
   const dir = root ? join(root, `synth-${o.side}-${key}`) : null;
@@ -199,7 +245,7 @@ export async function renderSynthFaces(o: SynthOptions): Promise<ImageSet> {
   const per = o.side * o.side * 3;
   const pixels = new Uint8Array(jobs.length * per);
   await mapLimit(jobs, o.parallel ?? 8, async ({ p, k }, i) => {
-    const svg = faceSvg(p, new Rng(deriveSeed(o.seed, 2, p.id, k)), o.side, o.variation ?? 1);
+    const svg = faceSvg(p, new Rng(deriveSeed(o.seed, 2, p.id, k)), o.side, o);
     const buf = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer();
     pixels.set(buf, i * per);
   });

@@ -130,3 +130,74 @@ test("UTKFace-like faces: UTK's class names, its race shares and 48% female exac
   };
   assert.ok(meanOf(0) > meanOf(1) + 0.25, `White ${meanOf(0)} vs Black ${meanOf(1)}`);
 });
+
+test("the bias study's options at their defaults (scale 1, whole canvas, colour backdrop) render the default faces", async () => {
+  const o = { identities: 12, imagesPerIdentity: 2, side: 24, seed: 9, cacheDir: null };
+  const a = await renderSynthFaces(o);
+  const b = await renderSynthFaces({ ...o, identityScale: 1, crop: 1, background: "colour" });
+  const all = [...Array(24).keys()];
+  assert.deepEqual(await b.read(all), await a.read(all));
+});
+
+test("crop 0.7 is the face-centred 70-unit window of the whole canvas; grey backdrops have no hue", async () => {
+  // At side 100 one canvas unit is one pixel, so the crop at side 70 is pixels x 15–84, y 17–86 of it.
+  const o = { identities: 3, imagesPerIdentity: 1, seed: 2, cacheDir: null, variation: 0.5 };
+  const whole = await (await renderSynthFaces({ ...o, side: 100 })).read([0, 1, 2]);
+  const crop = await (await renderSynthFaces({ ...o, side: 70, crop: 0.7 })).read([0, 1, 2]);
+  let diff = 0;
+  for (let n = 0; n < 3; n++)
+    for (let y = 0; y < 70; y++)
+      for (let x = 0; x < 70; x++)
+        for (let c = 0; c < 3; c++)
+          diff += Math.abs(
+            (crop[((n * 70 + y) * 70 + x) * 3 + c] as number) -
+              (whole[((n * 100 + y + 17) * 100 + x + 15) * 3 + c] as number),
+          );
+  // Measured 0.0002 (rounding); the window moved 2 px down differs by 12.
+  assert.ok(diff / (3 * 70 * 70 * 3) < 1, `mean absolute difference ${diff / (3 * 70 * 70 * 3)} (0–255)`);
+  const grey = await renderSynthFaces({ ...o, identities: 20, side: 16, background: "grey", variation: 1 });
+  const px = await grey.read([...Array(20).keys()]);
+  for (let n = 0; n < 20; n++) {
+    const rgb = [0, 1, 2].map((c) => px[n * 16 * 16 * 3 + c] as number); // top-left corner: backdrop
+    assert.ok(Math.max(...rgb) - Math.min(...rgb) <= 1, `image ${n} corner rgb ${rgb}`);
+  }
+});
+
+test("identityScale spreads people apart; a planted group stays close in the bias study's look", async () => {
+  const o = { identities: 100, imagesPerIdentity: 1, side: 32, seed: 3, cacheDir: null, variation: 0 };
+  const meanDist = async (set: ImageSet, g: number) => {
+    const idx = set.items.flatMap((it, i) => (it.attrs?.group === g && it.attrs?.gender === 0 ? [i] : []));
+    const x = await pixels(set, idx, 32);
+    return (
+      tidy(() => x.unsqueeze(0).sub(x.unsqueeze(1)).square().sum(2).sqrt().sum().item()) /
+      (idx.length * (idx.length - 1))
+    );
+  };
+  const plain = await renderSynthFaces(o);
+  const scaled = await renderSynthFaces({ ...o, identityScale: 2.5 });
+  for (const g of [0, 1]) {
+    const [d1, d25] = [await meanDist(plain, g), await meanDist(scaled, g)];
+    // Pixel distance grows less than linearly (features overlap less as they move): measured 1.51× and 1.63×.
+    assert.ok(d25 > 1.3 * d1, `group ${g}: distance ${d25} at scale 2.5 vs ${d1} at 1`);
+  }
+  const bias = await renderSynthFaces({
+    ...o,
+    variation: 0.3,
+    crop: 0.7,
+    identityScale: 2.5,
+    background: "grey",
+    groupSpread: [1, 0.2, 1, 1, 1],
+  });
+  const [near, other] = [await meanDist(bias, 1), await meanDist(bias, 0)];
+  assert.ok(near < 0.7 * other, `planted group 1 distance ${near} vs group 0 ${other}`); // measured 0.58×
+});
+
+test("bad renderer options are errors that name the option", async () => {
+  const o = { identities: 2, imagesPerIdentity: 1, side: 16, seed: 1, cacheDir: null };
+  await assert.rejects(renderSynthFaces({ ...o, crop: 0.3 }), /crop must be in \[0\.5, 1\], got 0\.3/);
+  await assert.rejects(renderSynthFaces({ ...o, identityScale: 5 }), /identityScale must be in \[0, 4\], got 5/);
+  await assert.rejects(
+    renderSynthFaces({ ...o, background: "blue" as "grey" }),
+    /background must be "colour" or "grey", got "blue"/,
+  );
+});

@@ -59,14 +59,14 @@ test("UTKFace when given: gender groups from the file names, augmented copies as
   assert.equal(summary.data.source, "utkface");
 });
 
-test("synthetic faces through src/data/synth (svg renderer): gender groups, second photos as unseen mates", async () => {
-  const cfg = genderStudy("svg", { renderer: "svg", identities: 10 });
+test("synthetic faces through src/data/synth: gender groups, second photos as unseen mates", async () => {
+  const cfg = genderStudy("svg", { identities: 10 });
   const res = await runBiasStudy(cfg, { dir: join(root, "svg-study"), log: () => {} });
   assert.deepEqual(res.failed, []);
   assert.deepEqual(res.records[0]?.data.trainPerGroup, { male: 7, female: 3 });
   assert.equal(res.records[0]?.data.unseenMate, "second photo");
-  // The svg renderer plants effects on its 5-level "group" attribute only, and says so.
+  // The renderer plants effects on its 5-level skin-tone group only, and says so.
   const planted = { ...cfg, name: "svg-planted", data: { ...cfg.data, planted: { group: "female", strength: 0.5 } } };
   const bad = await runBiasStudy(planted, { dir: join(root, "svg-planted"), log: () => {} });
-  assert.match(bad.failed[0]?.error as string, /data.planted needs data.attribute "group"/);
+  assert.match(bad.failed[0]?.error as string, /data.planted needs a data.attribute other than "gender"/);
 });
