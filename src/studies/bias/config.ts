@@ -51,8 +51,11 @@ export const biasConfigSchema = z.strictObject({
        * [−0.45, −0.05], −0.35 [−0.55, −0.13], −0.525 [−0.70, −0.35], −0.275 [−0.48, −0.08], −0.175
        * [−0.40, 0.05]; nothing planted: +0.175 [−0.10, 0.38], −0.025, +0.075, +0.20 [−0.10, 0.40],
        * +0.05 (every CI covers 0). The CI counts test images, not the draw of people, so a single seed's
-       * null gap spreads about ±0.2. With the default look (colour backdrops, whole canvas, scale 1)
-       * the same planted runs gave −0.20 [−0.40, 0.00] at variation 1 and −0.05 at 0.
+       * null gap spreads about ±0.2 (seed 0's leans to b: +0.175). At 32 px with the same budget the
+       * planted gap is weaker: −0.10 (seed 0) and −0.175 [−0.375, 0.00] (seed 1), nulls +0.225, +0.10;
+       * a larger study (configs/bias-synthetic.yaml) has more people per group. With the default look
+       * (colour backdrops, whole canvas, scale 1) the same 24 px planted runs gave −0.20 [−0.40, 0.00]
+       * at variation 1 and −0.05 at 0: photos told people apart by backdrop hue, not by face.
        */
       variation: z.number().min(0).max(2).default(0.3),
       /** Synthetic faces only: a planted effect, e.g. one group's identities harder to tell apart. */
