@@ -6,20 +6,19 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { FASHION_MNIST_DIR } from "../../src/data/idx.js";
-import { knnAccuracy } from "../../src/eval/knn.js";
 import { byolLoss } from "../../src/losses/index.js";
 import { ByolModel, byolModel, emaDecay, emaUpdate } from "../../src/methods/byol.js";
-import { extractFeatures, labelTensor } from "../../src/methods/features.js";
 import { pretrain } from "../../src/methods/pretrain.js";
 import { createPretrainModel } from "../../src/methods/registry.js";
 import { PretrainSchema, SimclrConfigSchema } from "../../src/methods/simclr-config.js";
-import { linearProbe } from "../../src/methods/supervised.js";
 import { simclrViews } from "../../src/methods/views.js";
 import type { Encoder } from "../../src/models/heads.js";
 import { loadConfig } from "../../src/runs/config.js";
 import { loadSimclrData } from "../../src/studies/simclr/data.js";
 import { buildEncoder } from "../../src/studies/simclr/study.js";
+import { setupCompute } from "../../src/torch/device.js";
 import { liveTensors, manualSeed, nn, noGrad, tensor, tidy } from "../../src/torch/index.js";
+import { frozenScores } from "./frozen-scores.js";
 import { stripes, TinyEncoder } from "./helpers.js";
 
 test("EMA: ξ ← τξ + (1−τ)θ for parameters, buffers copied; τ rises on a cosine from τ_base to 1", () => {
@@ -98,61 +97,59 @@ test("BYOL: the loss falls, the target follows the online network and is in the 
   assert.equal(liveTensors(), start);
 });
 
-// The byol-fmnist recipe shrunk to a CPU-test budget: 2,048 training images at 16 px, 4 epochs of batch
-// 128 (64 steps). Wanted margin: the linear probe on frozen features of held-out images ≥ 2 points above
-// the same encoder at its random initialisation. NOT MET yet: measured 2026-12-07 (contended 2-core
-// machine, 13 min) probe 0.812 → 0.806, kNN 0.826 → 0.806 — 64 BYOL steps do not beat a random ResNet's
-// already strong Fashion-MNIST features. Runs only with FACELAB_BYOL_FMNIST=1 until it passes (issue #12);
-// when it runs, it asserts the margin.
+// The byol-fmnist recipe shrunk to a one-core test budget: 4,096 unlabelled images at 16 px, 2 epochs of
+// batch 64 (128 steps), scored (frozen-scores.ts) by kNN and a linear probe on 1,000 labelled training
+// images (stratified) against 2,000 test images, before and after pretraining. Two overrides differ from
+// the recipe (tuned for 18 full epochs at 32 px), each measured on this budget (2026-12-07, contended
+// 2-core machine, one thread; README "BYOL on the same trainer" has the table):
+//   - AdamW 2e-3 instead of SGD 0.3: with SGD the 128 steps gave kNN 0.671 → 0.644, probe 0.734 → 0.732
+//     (and the earlier 64 steps of batch 128: probe 0.812 → 0.806 on all labels).
+//   - crop area 0.3–1 instead of 0.08–1: at 16 px a 0.08 crop is a 4-pixel patch; AdamW with 0.08–1 gave
+//     kNN 0.671 → 0.662, probe 0.734 → 0.721; with 0.3–1, seed 0: kNN 0.671 → 0.704, probe 0.734 → 0.749.
+// Wanted: kNN and probe each ≥ 2 points above the random-init encoder. NOT MET reliably: seed 1 of the same
+// setting went down (kNN 0.707 → 0.658, probe 0.751 → 0.725); 256 steps (seed 0) gave only +2.1 / +1.8,
+// crop 0.5–1 +1.8 / +2.7: in this budget BYOL has not reliably left its random init behind. Runs only with FACELAB_BYOL_FMNIST=1
+// until a setting passes on several seeds (issue #12); when it runs, it asserts the margins.
+const KNN_MARGIN = 0.02;
+const PROBE_MARGIN = 0.02;
 const fmnist = existsSync(join(FASHION_MNIST_DIR, "t10k-images-idx3-ubyte.gz")) || !!process.env.FACELAB_FASHION_MNIST;
 const byolSkip = !fmnist
-  ? "no Fashion-MNIST"
+  ? "no Fashion-MNIST (Debian package dataset-fashion-mnist)"
   : process.env.FACELAB_BYOL_FMNIST !== "1"
-    ? "not yet met (probe 0.812 → 0.806 in 64 steps, issue #12); FACELAB_BYOL_FMNIST=1 runs it"
+    ? "not yet met on every seed (seed 0 +3.3/+1.5 points, seed 1 −4.9/−2.6; issue #12); FACELAB_BYOL_FMNIST=1 runs it"
     : false;
-test("byol-fmnist, shrunk to 64 steps, beats its random-init encoder on a linear probe", {
+test("byol-fmnist, shrunk to 128 steps, beats its random-init encoder on kNN and a linear probe", {
   skip: byolSkip,
 }, async () => {
   const start = liveTensors();
   const cfg = loadConfig(SimclrConfigSchema, {
     file: fileURLToPath(new URL("../../configs/byol-fmnist.yaml", import.meta.url)),
     sets: [
+      "memoryFormat=channels_last",
       "data.imageSize=16",
-      "data.pretrainLimit=2048",
-      "data.evalLimit=1000",
-      "pretrain.epochs=4",
-      "pretrain.batchSize=128",
-      "pretrain.warmupEpochs=0.5",
+      "data.pretrainLimit=4096",
+      "data.labelledLimit=1000",
+      "data.evalLimit=2000",
+      "pretrain.epochs=2",
+      "pretrain.batchSize=64",
+      "pretrain.warmupEpochs=0.25",
+      "pretrain.optimizer=adamw",
+      "pretrain.lr=2e-3",
+      "pretrain.augment.cropScale=[0.3,1]",
       "pretrain.monitor.knn=false",
       "pretrain.monitor.onlineProbe=false",
     ],
   });
   const data = await loadSimclrData(cfg);
   const task = data.tasks[0]!;
-  const trainIdx = task.train.images;
-  const score = (enc: Encoder) =>
-    tidy(async () => {
-      const a = extractFeatures(enc, trainIdx);
-      const b = extractFeatures(enc, task.val.images);
-      const knn = knnAccuracy(a, labelTensor(task.train.labels), b, task.val.labels, { k: 20, numClasses: 10 });
-      const probe = (
-        await linearProbe(a, task.train.labels, b, task.val.labels, 10, {
-          epochs: 20,
-          batchSize: 128,
-          lr: 0.05,
-          weightDecay: 0,
-          seed: 1,
-          guards: false,
-        })
-      ).final.accuracy;
-      return { knn, probe };
-    });
+  const score = (enc: Encoder) => frozenScores(enc, task.train, task.val, 10, { epochs: 20, batchSize: 128 });
   manualSeed(cfg.seed);
   const model = createPretrainModel(cfg, () => buildEncoder(cfg, data.channels));
   const random = await score(model.encoder);
   await pretrain(model, {
     cfg: cfg.pretrain,
-    seed: 0,
+    compute: setupCompute(cfg),
+    seed: cfg.seed,
     pool: data.pool,
     views: simclrViews(cfg.pretrain.augment),
     warn: () => {},
@@ -160,7 +157,9 @@ test("byol-fmnist, shrunk to 64 steps, beats its random-init encoder on a linear
   const trained = await score(model.encoder);
   model.dispose();
   data.dispose();
-  console.log(`byol-fmnist probe ${random.probe} → ${trained.probe}, kNN ${random.knn} → ${trained.knn}`);
-  assert.ok(trained.probe - random.probe >= 0.02, `linear probe ${random.probe} → ${trained.probe}`);
+  const msg = `byol-fmnist: kNN ${random.knn} → ${trained.knn}, linear probe ${random.probe} → ${trained.probe}`;
+  console.log(msg);
+  assert.ok(trained.knn - random.knn >= KNN_MARGIN, msg);
+  assert.ok(trained.probe - random.probe >= PROBE_MARGIN, msg);
   assert.equal(liveTensors(), start);
 });

@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { knnAccuracy } from "../../src/eval/knn.js";
-import { extractFeatures, labelTensor } from "../../src/methods/features.js";
 import { pretrain } from "../../src/methods/pretrain.js";
 import { simclrModel } from "../../src/methods/simclr.js";
 import { PretrainSchema } from "../../src/methods/simclr-config.js";
-import { linearProbe } from "../../src/methods/supervised.js";
 import { simclrViews } from "../../src/methods/views.js";
-import { liveTensors, manualSeed, tidy } from "../../src/torch/index.js";
+import { liveTensors, manualSeed } from "../../src/torch/index.js";
+import { frozenScores } from "./frozen-scores.js";
 import { colourStripes, TinyEncoder } from "./helpers.js";
 
 // Stated margins (seeded, CPU): 8 epochs of SimCLR on 512 colour-stripe images must beat the same
@@ -18,23 +16,7 @@ test("a short seeded SimCLR pretraining beats random init on linear probe and kN
   const start = liveTensors();
   const train = colourStripes(512, 16, 1);
   const heldOut = colourStripes(256, 16, 2);
-  const score = (enc: TinyEncoder) =>
-    tidy(async () => {
-      const a = extractFeatures(enc, train.images);
-      const b = extractFeatures(enc, heldOut.images);
-      const knn = knnAccuracy(a, labelTensor(train.labels), b, heldOut.labels, { k: 20, numClasses: 4 });
-      const probe = (
-        await linearProbe(a, train.labels, b, heldOut.labels, 4, {
-          epochs: 30,
-          batchSize: 64,
-          lr: 0.05,
-          weightDecay: 0,
-          seed: 1,
-          guards: false,
-        })
-      ).final.accuracy;
-      return { knn, probe };
-    });
+  const score = (enc: TinyEncoder) => frozenScores(enc, train, heldOut, 4, { epochs: 30, batchSize: 64 });
   manualSeed(3);
   const enc = new TinyEncoder(3, 16);
   const random = await score(enc);
