@@ -8,7 +8,10 @@ import { SimclrConfigSchema } from "../../methods/simclr-config.js";
 import { loadConfig } from "../../runs/index.js";
 import type { HeadlineEntry } from "../../studies/simclr/report.js";
 import { runSimclrStudy } from "../../studies/simclr/study.js";
-import { CONFIG_DIR, collect, configPath, parseStopAfter } from "../options.js";
+import { collect, configPath, parseStopAfter, recipeNames } from "../options.js";
+
+/** The SimCLR and BYOL recipes in configs/ (read from the folder, so the list cannot go stale). */
+const pretrainRecipes = () => [...recipeNames("simclr-"), ...recipeNames("byol-")].sort();
 
 async function report(dir: string, wanted: boolean): Promise<void> {
   if (!wanted) return;
@@ -54,7 +57,7 @@ export function register(program: Command): void {
   cmd
     .command("run")
     .description("pretrain, then linear probe / fine-tune / from-scratch side by side (recipe name or YAML)")
-    .argument("[config]", "recipe (simclr-fmnist, simclr-cifar10, simclr-faces, simclr-faces-synthetic) or YAML file")
+    .argument("[config]", `recipe (${pretrainRecipes().join(", ")}) or YAML file`)
     .option("--set <key=value>", "override a config value (repeatable), e.g. --set pretrain.epochs=5", collect, [])
     .option("--runs <dir>", "runs root", "runs")
     .option("--resume <runDir>", "continue a killed run from its latest checkpoint (new run dir, same results)")
@@ -67,7 +70,9 @@ export function register(program: Command): void {
       ) => {
         if (!config && !o.resume)
           throw new Error("simclr run needs a recipe name or config file (or --resume <runDir>)");
-        const file = o.resume ? join(o.resume, "config.yaml") : configPath(config!, "try: facelab simclr recipes");
+        const file = o.resume
+          ? join(o.resume, "config.yaml")
+          : configPath(config!, `recipes: ${pretrainRecipes().join(", ")}`);
         if (o.resume && !existsSync(file)) throw new Error(`--resume ${o.resume}: no config.yaml there`);
         const cfg = loadConfig(SimclrConfigSchema, { file, sets: o.set });
         const stopAfterEpoch = parseStopAfter(o.stopAfter);
@@ -115,9 +120,6 @@ export function register(program: Command): void {
     .command("recipes")
     .description("list the SimCLR and BYOL recipes in configs/")
     .action(() => {
-      for (const f of readdirSync(CONFIG_DIR)
-        .filter((f) => /^(simclr|byol)-.*\.yaml$/.test(f))
-        .sort())
-        console.log(f.replace(/\.yaml$/, ""));
+      for (const name of pretrainRecipes()) console.log(name);
     });
 }
