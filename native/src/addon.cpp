@@ -97,9 +97,11 @@ static Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  // Intra-op threads: FACELAB_THREADS, else every core (LibTorch defaults to 1 on small machines).
+  // Intra-op threads: FACELAB_THREADS, else OMP_NUM_THREADS (as PyTorch honours it), else every core
+  // (LibTorch defaults to 1 on small machines). A value that is not a positive integer is ignored.
   int threads = static_cast<int>(std::thread::hardware_concurrency());
-  if (const char* s = std::getenv("FACELAB_THREADS")) threads = std::max(1, std::atoi(s));
+  for (const char* name : {"OMP_NUM_THREADS", "FACELAB_THREADS"})
+    if (const char* s = std::getenv(name); s && std::atoi(s) > 0) threads = std::atoi(s);
   if (threads > 0) at::set_num_threads(threads);
   initHandles(env);
   initDispatch(env, exports);

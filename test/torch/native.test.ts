@@ -68,3 +68,26 @@ test("numeric arguments are checked natively: a bad dtype code or thread count i
   assert.throws(() => n.setNumThreads(0), /thread count must be an integer in \[1, 65536\], got 0/);
   assert.throws(() => n.setNumThreads(Number.NaN), /thread count must be an integer in \[1, 65536\], got NaN/);
 });
+
+test("intra-op threads at load: FACELAB_THREADS, else OMP_NUM_THREADS (as PyTorch honours it), else every core", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const path =
+    process.env.FACELAB_NATIVE ?? new URL("../../native/build/Release/facelab_native.node", import.meta.url).pathname;
+  const threads = (env: Record<string, string>) => {
+    const { FACELAB_THREADS: _f, OMP_NUM_THREADS: _o, ...rest } = process.env;
+    const r = spawnSync(process.execPath, ["-e", `console.log(require(${JSON.stringify(path)}).config().numThreads)`], {
+      env: { ...rest, ...env },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return Number(r.stdout.trim());
+  };
+  assert.equal(threads({ OMP_NUM_THREADS: "1" }), 1);
+  assert.equal(threads({ OMP_NUM_THREADS: "1", FACELAB_THREADS: "3" }), 3);
+  assert.equal(threads({ FACELAB_THREADS: "2" }), 2);
+  // Not a positive integer: ignored, the default (every core the machine reports).
+  const every = threads({});
+  assert.ok(every >= 1, `${every}`);
+  assert.equal(threads({ OMP_NUM_THREADS: "zero" }), every);
+  assert.equal(threads({ OMP_NUM_THREADS: "0", FACELAB_THREADS: "-2" }), every);
+});
