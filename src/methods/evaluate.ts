@@ -131,14 +131,13 @@ export async function runEvalSuite(o: EvalSuiteOptions): Promise<EvalRow[]> {
     );
   };
   for (const task of o.tasks) {
-    // The pretrained encoder's frozen features once per task: every probe reuses them.
-    const pre = o.cfg.linearProbe.enabled ? probeFeatures(o, task, true, 0) : undefined;
+    const f = taskFeatures(o, task);
     try {
-      if (o.cfg.knn.enabled) knnRows(o, task, pre, push);
-      if (o.cfg.logisticProbe.enabled) logisticRows(o, task, pre, push);
-      for (let rep = 0; rep < o.cfg.repeats; rep++) await evalRepeat(o, task, rep, pre, push);
+      if (o.cfg.knn.enabled) knnRows(o, task, f, push);
+      if (o.cfg.logisticProbe.enabled) logisticRows(o, task, f, push);
+      for (let rep = 0; rep < o.cfg.repeats; rep++) await evalRepeat(o, task, rep, f, push);
     } finally {
-      for (const t of pre ?? []) t.dispose();
+      for (const t of [...(f.pre ?? []), ...(f.rnd ?? [])]) t.dispose();
     }
   }
   return rows;
@@ -172,70 +171,85 @@ function probeFeatures(o: EvalSuiteOptions, task: LabelledTask, pretrained: bool
   });
 }
 
-/** Runs `fn` on the pretrained encoder's features (`pre` when given), then on a random-init encoder's. */
-function withFeatures(
-  o: EvalSuiteOptions,
-  task: LabelledTask,
-  pre: readonly [Tensor, Tensor] | undefined,
-  randomInit: boolean,
-  fn: (f: readonly [Tensor, Tensor], pretrained: boolean) => void,
-): void {
-  const own = pre ?? probeFeatures(o, task, true, 0);
+type Features = readonly [Tensor, Tensor];
+
+/**
+ * A task's frozen features, each extracted once and shared by every row that reads it: the pretrained
+ * encoder's (kNN, L-BFGS, linear probes) and repetition 0's random-init encoder's (their baselines).
+ */
+interface TaskFeatures {
+  pre?: Features;
+  rnd?: Features;
+}
+
+function taskFeatures(o: EvalSuiteOptions, task: LabelledTask): TaskFeatures {
+  const { knn, logisticProbe: lp, linearProbe: probe, labelFractions, repeats } = o.cfg;
+  const probes = probe.enabled && labelFractions.length > 0 && repeats > 0;
+  const rndWanted =
+    (knn.enabled && knn.randomInitBaseline) ||
+    (lp.enabled && lp.randomInitBaseline) ||
+    (probes && probe.randomInitBaseline);
+  const pre = knn.enabled || lp.enabled || probes ? probeFeatures(o, task, true, 0) : undefined;
   try {
-    fn(own, true);
-  } finally {
-    if (!pre) for (const t of own) t.dispose();
-  }
-  if (!randomInit) return;
-  const rnd = probeFeatures(o, task, false, 0);
-  try {
-    fn(rnd, false);
-  } finally {
-    for (const t of rnd) t.dispose();
+    return { pre, rnd: rndWanted ? probeFeatures(o, task, false, 0) : undefined };
+  } catch (e) {
+    for (const t of pre ?? []) t.dispose();
+    throw e;
   }
 }
 
-/** The full-label kNN rows (deterministic given the features: no repeats). */
-function knnRows(
-  o: EvalSuiteOptions,
+/** The pretrained features, then the random-init ones when that baseline is asked for. */
+function pairs(f: TaskFeatures, randomInit: boolean): [Features, boolean][] {
+  const out: [Features, boolean][] = [];
+  if (f.pre) out.push([f.pre, true]);
+  if (randomInit && f.rnd) out.push([f.rnd, false]);
+  return out;
+}
+
+/** A row scored with all of a task's labels (kNN, L-BFGS: deterministic given the features, so repeat 0). */
+const allLabelRow = (
   task: LabelledTask,
-  pre: readonly [Tensor, Tensor] | undefined,
-  push: (r: EvalRow) => void,
-): void {
+  method: EvalMethod,
+  pretrainEpoch: number,
+  s: Pick<EvalRow, "accuracy" | "balancedAccuracy" | "perClassRecall" | "confusion" | "epochs">,
+): EvalRow => ({
+  task: task.name,
+  method,
+  fraction: 1,
+  labelled: task.train.labels.length,
+  pretrainEpoch,
+  repeat: 0,
+  ...s,
+  history: [],
+});
+
+/** The full-label kNN rows. */
+function knnRows(o: EvalSuiteOptions, task: LabelledTask, f: TaskFeatures, push: (r: EvalRow) => void): void {
   const { k, temperature, randomInitBaseline } = o.cfg.knn;
   const C = task.classNames.length;
-  withFeatures(o, task, pre, randomInitBaseline, (f, pretrained) => {
-    const pred = tidy(() => knnPredict(f[0], labelTensor(task.train.labels), f[1], { k, temperature, numClasses: C }));
+  for (const [x, pretrained] of pairs(f, randomInitBaseline)) {
+    const pred = tidy(() => knnPredict(x[0], labelTensor(task.train.labels), x[1], { k, temperature, numClasses: C }));
     const cm = confusionMatrix(task.val.labels, pred, C);
-    push({
-      task: task.name,
-      method: pretrained ? "knn" : "knn-random-init",
-      fraction: 1,
-      labelled: task.train.labels.length,
-      pretrainEpoch: pretrained ? o.pretrainEpoch : 0,
-      repeat: 0,
-      accuracy: pred.reduce((s, p, i) => s + (p === task.val.labels[i] ? 1 : 0), 0) / pred.length,
-      balancedAccuracy: balancedAccuracy(task.val.labels, pred, C),
-      perClassRecall: perClassRecall(cm),
-      confusion: cm,
-      epochs: 0,
-      history: [],
-    });
-  });
+    push(
+      allLabelRow(task, pretrained ? "knn" : "knn-random-init", pretrained ? o.pretrainEpoch : 0, {
+        accuracy: pred.reduce((s, p, i) => s + (p === task.val.labels[i] ? 1 : 0), 0) / pred.length,
+        balancedAccuracy: balancedAccuracy(task.val.labels, pred, C),
+        perClassRecall: perClassRecall(cm),
+        confusion: cm,
+        epochs: 0,
+      }),
+    );
+  }
 }
 
-/** The full-label logistic probes (once per task: deterministic given the features) on h. */
-function logisticRows(
-  o: EvalSuiteOptions,
-  task: LabelledTask,
-  pre: readonly [Tensor, Tensor] | undefined,
-  push: (r: EvalRow) => void,
-): void {
+/** The full-label logistic probes on h. */
+function logisticRows(o: EvalSuiteOptions, task: LabelledTask, f: TaskFeatures, push: (r: EvalRow) => void): void {
   const lp = o.cfg.logisticProbe;
-  const run = (f: readonly [Tensor, Tensor], method: EvalMethod, pretrainEpoch: number) => {
+  for (const [x, pretrained] of pairs(f, lp.randomInitBaseline)) {
+    const method: EvalMethod = pretrained ? "logistic-probe" : "logistic-probe-random-init";
     const r = logisticProbe(
-      { x: f[0], y: task.train.labels },
-      { x: f[1], y: task.val.labels },
+      { x: x[0], y: task.train.labels },
+      { x: x[1], y: task.val.labels },
       task.classNames.length,
       {
         l2Grid: lp.l2Grid,
@@ -247,24 +261,16 @@ function logisticRows(
     o.log?.(
       `${task.name} ${method}: λ ${r.l2} (held-out ${r.heldOutAccuracy.map((h) => h.accuracy.toFixed(4)).join(" ")})`,
     );
-    push({
-      task: task.name,
-      method,
-      fraction: 1,
-      labelled: task.train.labels.length,
-      pretrainEpoch,
-      repeat: 0,
-      accuracy: r.accuracy,
-      balancedAccuracy: r.balancedAccuracy,
-      perClassRecall: r.perClassRecall,
-      confusion: r.confusion,
-      epochs: r.fit.iterations,
-      history: [],
-    });
-  };
-  withFeatures(o, task, pre, lp.randomInitBaseline, (f, pretrained) =>
-    run(f, pretrained ? "logistic-probe" : "logistic-probe-random-init", pretrained ? o.pretrainEpoch : 0),
-  );
+    push(
+      allLabelRow(task, method, pretrained ? o.pretrainEpoch : 0, {
+        accuracy: r.accuracy,
+        balancedAccuracy: r.balancedAccuracy,
+        perClassRecall: r.perClassRecall,
+        confusion: r.confusion,
+        epochs: r.fit.iterations,
+      }),
+    );
+  }
 }
 
 /**
@@ -276,13 +282,16 @@ async function evalRepeat(
   o: EvalSuiteOptions,
   task: LabelledTask,
   rep: number,
-  pre: readonly [Tensor, Tensor] | undefined,
+  f: TaskFeatures,
   push: (r: EvalRow) => void,
 ): Promise<void> {
   const { cfg } = o;
   if (cfg.labelFractions.length === 0) return; // only the all-label rows (kNN, L-BFGS) were asked for
   const C = task.classNames.length;
-  const rnd = pre && cfg.linearProbe.randomInitBaseline ? probeFeatures(o, task, false, rep) : undefined;
+  const pre = cfg.linearProbe.enabled ? f.pre : undefined;
+  // Repetition 0's random-init encoder is the all-label rows' one (same seed): extracted once per task.
+  const own = pre && cfg.linearProbe.randomInitBaseline && rep > 0 ? probeFeatures(o, task, false, rep) : undefined;
+  const rnd = pre && cfg.linearProbe.randomInitBaseline ? (own ?? f.rnd) : undefined;
   try {
     for (const fraction of cfg.labelFractions) {
       const key = Math.round(fraction * 1e6);
@@ -290,9 +299,9 @@ async function evalRepeat(
       const labels = Int32Array.from(idx, (i) => task.train.labels[i]!);
       const base = { task: task.name, fraction, labelled: idx.length, repeat: rep };
       const seed = repSeed(rep, o.seed, key, 1);
-      const probe = async (f: readonly [Tensor, Tensor], method: EvalMethod, pretrainEpoch: number) => {
+      const probe = async (x: Features, method: EvalMethod, pretrainEpoch: number) => {
         const r = await tidy(async () =>
-          linearProbe(take(f[0], idx), labels, f[1], task.val.labels, C, {
+          linearProbe(take(x[0], idx), labels, x[1], task.val.labels, C, {
             ...probeOptions(cfg.linearProbe, seed),
             onEpoch: (e: SupervisedEpoch) => o.onEpoch?.(task.name, method, fraction, e),
           }),
@@ -324,7 +333,7 @@ async function evalRepeat(
       }
     }
   } finally {
-    for (const t of rnd ?? []) t.dispose();
+    for (const t of own ?? []) t.dispose();
   }
 }
 

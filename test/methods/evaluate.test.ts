@@ -169,3 +169,53 @@ test("evaluate.knn: weighted kNN with the whole labelled pool as the bank, for t
   dispose();
   assert.equal(liveTensors(), start);
 });
+
+test("the suite extracts each encoder's features once per task: kNN, L-BFGS and the probes share them, rows unchanged", async () => {
+  const start = liveTensors();
+  const { task, pretrained, dispose } = stripesSetup(2);
+  let built = 0;
+  const run = (cfg: Record<string, unknown>) =>
+    runEvalSuite({
+      makeEncoder: () => {
+        built++;
+        return new TinyEncoder(1, 8);
+      },
+      makeHead: (d) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 }),
+      pretrained,
+      pretrainEpoch: 3,
+      tasks: [task],
+      cfg: EvaluateSchema.parse({
+        labelFractions: [0.25],
+        linearProbe: { epochs: 2 },
+        finetune: { enabled: false },
+        scratch: { enabled: false },
+        ...cfg,
+      }),
+      seed: 0,
+    });
+  const all = await run({ knn: { enabled: true, k: 5 }, logisticProbe: { enabled: true, maxIter: 20 } });
+  // Two encoders in all: the pretrained one and repetition 0's random init (one each for kNN, L-BFGS and
+  // the probe, and one pretrained, were four before the features were shared).
+  assert.equal(built, 2);
+  assert.deepEqual(
+    all.map((r) => r.method),
+    [
+      "knn",
+      "knn-random-init",
+      "logistic-probe",
+      "logistic-probe-random-init",
+      "linear-probe",
+      "linear-probe-random-init",
+    ],
+  );
+  // Oracle: each kind of row equals the one a suite with that kind alone computes.
+  const strip = (r: (typeof all)[number]) => [r.method, r.accuracy, r.confusion, r.epochs];
+  const alone = [
+    ...(await run({ labelFractions: [], knn: { enabled: true, k: 5 } })),
+    ...(await run({ labelFractions: [], logisticProbe: { enabled: true, maxIter: 20 } })),
+    ...(await run({})),
+  ];
+  assert.deepEqual(all.map(strip), alone.map(strip));
+  dispose();
+  assert.equal(liveTensors(), start);
+});
