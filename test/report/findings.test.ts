@@ -106,7 +106,7 @@ test("bias findings: Holm primary sentence, largest gaps with q, planted effect 
     'Primary, softmax: the accuracy gap of "b" changes by −5.0 points per 10 points of its share of the training identities [−8.0, −2.0], Holm p = 0.002 — found.',
     'Largest accuracy gaps: softmax at split 30/70, "b" minus the rest = −30.0 points [−38.0, −22.0] (q = 0.004); softmax at split 70/30, "b" minus the rest = −10.0 points [−20.0, 0.0] (q = 0.2).',
     "1 of 2 secondary claims have q ≤ 0.05 (Benjamini–Hochberg); tested one by one at p ≤ 0.05, fewer than one would pass by chance alone if there were no effects.",
-    'Planted effect (group "b" made harder, strength 0.8): found — 1 of 2 accuracy gaps point its way with q ≤ 0.05, and a primary claim holds (strongest: softmax at split 30/70, −30.0 points [−38.0, −22.0], q = 0.004).',
+    'Planted effect (group "b" made harder, strength 0.8): found — 1 of 2 accuracy gaps significant in its direction (adjusted p ≤ 0.05) (strongest: softmax at split 30/70, −30.0 points [−38.0, −22.0], q = 0.004); a primary accuracy trend over the training share holds, which is a separate claim.',
     "Below the minimum of 20 test units, flagged and not compared: b (70/30).",
   ]);
   const frame = p.tables!.find((t) => t.role === "frame")!;
@@ -131,6 +131,18 @@ test("bias findings: Holm primary sentence, largest gaps with q, planted effect 
       ["secondary", "70/30", "no evidence (q > 0.05)"],
       ["secondary", "30/70", "difference (q ≤ 0.05)"],
     ],
+  );
+});
+
+test("bias findings: a planted effect no gap shows is not found, even when an accuracy trend holds", () => {
+  const weak = {
+    ...bias,
+    gaps: [gap("softmax", "70/30", -0.1, [-0.2, 0], 0.2), gap("softmax", "30/70", 0.05, [-0.02, 0.12], 0.3)],
+  } as BiasSummary;
+  const line = biasPage(weak).findings?.find((f) => f.startsWith("Planted effect"));
+  assert.equal(
+    line,
+    'Planted effect (group "b" made harder, strength 0.8): not found at this study\'s size — none of 2 accuracy gaps significant in its direction (adjusted p ≤ 0.05) (strongest: softmax at split 70/30, −10.0 points [−20.0, 0.0], q = 0.2); a primary accuracy trend over the training share holds, which is a separate claim.',
   );
 });
 

@@ -118,20 +118,20 @@ function findings(s: BiasSummary, primary: (GapClaim | TrendClaim)[], secondary:
     // Gaps are focus − rest: a planted handicap on the focus group shows as a negative accuracy gap.
     const sign = planted.group === s.focus ? -1 : 1;
     const hits = accGaps.filter((g) => g.significant && Math.sign(g.estimate) === sign);
-    const trendHit = primary.some((c) => c.significant && c.metric === "accuracy");
+    // A trend over the share is a different claim from a planted constant handicap: it is named, not counted.
+    const trendHit = primary.some((c) => c.kind === "trend" && c.significant && c.metric === "accuracy");
     // The strongest accuracy gap in the planted direction, with its numbers, found or not.
     const best = accGaps
       .filter((g) => Math.sign(g.estimate) === sign)
       .sort((a, b) => a.adjusted - b.adjusted || Math.abs(b.estimate) - Math.abs(a.estimate))[0];
     const numbers = best
-      ? `${best.loss} at split ${best.split}, ${pts(best.estimate)} points ${ciPts(best.ci)}, ${best.family === "primary" ? "Holm p" : "q"} = ${pText(best.adjusted)}`
+      ? ` (strongest: ${best.loss} at split ${best.split}, ${pts(best.estimate)} points ${ciPts(best.ci)}, ${best.family === "primary" ? "Holm p" : "q"} = ${pText(best.adjusted)})`
       : "";
+    const gaps = `${hits.length || "none"} of ${accGaps.length} accuracy gaps significant in its direction (adjusted p ≤ ${s.alpha})`;
     out.push(
       `Planted effect (group "${planted.group}" made harder, strength ${planted.strength}): ${
-        hits.length || trendHit
-          ? `found — ${hits.length} of ${accGaps.length} accuracy gaps point its way with q ≤ ${s.alpha}${trendHit ? ", and a primary claim holds" : ""}${numbers ? ` (strongest: ${numbers})` : ""}`
-          : `not found at this study's size${numbers ? ` (strongest gap in its direction: ${numbers})` : " (no accuracy gap points its way)"}`
-      }.`,
+        hits.length ? `found — ${gaps}${numbers}` : `not found at this study's size — ${gaps}${numbers}`
+      }${trendHit ? "; a primary accuracy trend over the training share holds, which is a separate claim" : ""}.`,
     );
   }
   const flagged = new Set(s.frame.flatMap((r) => r.flagged.map((g) => `${g} (${r.split})`)));
