@@ -40,13 +40,31 @@ export function hueMatrix(h: number): number[] {
 
 /** The C×C matrix (row-major) of one jitter operation with factor f on C channels (1 or 3). */
 export function jitterMatrix(op: JitterOp | null, f: number, C: number): number[] {
-  const eye = (k: number) => Array.from({ length: C * C }, (_, i) => (i % (C + 1) === 0 ? k : 0));
-  if (op === null) return eye(1);
-  if (op === "brightness" || op === "contrast") return eye(f);
-  if (C === 1) return eye(1); // torchvision leaves 1-channel images alone for saturation and hue
-  if (op === "hue") return hueMatrix(f);
+  return Array.from(jitterMatrixInto(new Float64Array(C * C), op, f, C));
+}
+
+/** out ← k·I (C×C). */
+function diagonalInto(out: Float64Array, k: number, C: number): Float64Array {
+  out.fill(0);
+  for (let i = 0; i < C; i++) out[i * (C + 1)] = k;
+  return out;
+}
+
+/**
+ * jitterMatrix written into `out` (C·C values), which is returned: no allocation and no closure per
+ * image (under tsx every closure created costs a defineProperty for its name).
+ */
+function jitterMatrixInto(out: Float64Array, op: JitterOp | null, f: number, C: number): Float64Array {
+  if (op === null) return diagonalInto(out, 1, C);
+  if (op === "brightness" || op === "contrast") return diagonalInto(out, f, C);
+  if (C === 1) return diagonalInto(out, 1, C); // torchvision leaves 1-channel images alone for saturation and hue
+  if (op === "hue") {
+    out.set(hueMatrix(f));
+    return out;
+  }
   // saturation: f·I + (1−f)·1wᵀ
-  return Array.from({ length: 9 }, (_, i) => (i % 4 === 0 ? f : 0) + (1 - f) * (LUMA[i % 3] as number));
+  for (let i = 0; i < 9; i++) out[i] = (i % 4 === 0 ? f : 0) + (1 - f) * (LUMA[i % 3] as number);
+  return out;
 }
 
 /** One image's jitter: factors in ColorJitter order (brightness, contrast, saturation, hue) and its order. */
@@ -88,9 +106,8 @@ function effectiveOps(im: ImageJitter, C: number): { op: JitterOp; f: number }[]
   return out;
 }
 
-/** C×C row-major product a·b in float64. */
-function matmul(a: readonly number[], b: readonly number[], C: number): number[] {
-  const out = new Array<number>(C * C).fill(0);
+/** out ← a·b for C×C row-major matrices in float64 (out must not be a or b). */
+function matmulInto(out: Float64Array, a: ArrayLike<number>, b: ArrayLike<number>, C: number): Float64Array {
   for (let r = 0; r < C; r++)
     for (let c = 0; c < C; c++) {
       let v = 0;
@@ -100,10 +117,11 @@ function matmul(a: readonly number[], b: readonly number[], C: number): number[]
   return out;
 }
 
-/** (1−f)·1wᵀ: the contrast offset as a matrix on the channel means. */
-function contrastOffset(f: number, C: number): number[] {
+/** out ← (1−f)·1wᵀ: the contrast offset as a matrix on the channel means. */
+function contrastOffsetInto(out: Float64Array, f: number, C: number): Float64Array {
   const w = C === 1 ? [1] : LUMA;
-  return Array.from({ length: C * C }, (_, i) => (1 - f) * (w[i % C] as number));
+  for (let i = 0; i < C * C; i++) out[i] = (1 - f) * (w[i % C] as number);
+  return out;
 }
 
 /**
@@ -133,36 +151,39 @@ export function jitterStages(
   const perImage = images.map((im) => effectiveOps(im, C));
   const eye = jitterMatrix(null, 1, C);
   if (clamp === "once") {
-    // current image = A·y + L·μ(y); its channel mean is (A + L)·μ(y)
+    // current image = A·y + L·μ(y); its channel mean is (A + L)·μ(y). Float64 scratch, reused per image.
     const matrices = new Float32Array(N * CC);
     const offsets = new Float32Array(N * CC);
+    const scratch = () => new Float64Array(CC);
+    const [A, L, M, T, S, O, P] = [scratch(), scratch(), scratch(), scratch(), scratch(), scratch(), scratch()];
+    const G = new Float64Array([...LUMA, ...LUMA, ...LUMA]);
     let diagonal = true;
     let anyOffset = false;
     perImage.forEach((ops, i) => {
-      let A = eye;
-      let L = new Array<number>(CC).fill(0);
+      diagonalInto(A, 1, C);
+      L.fill(0);
       for (const { op, f } of ops) {
-        const M = jitterMatrix(op, f, C);
-        const next = matmul(M, L, C);
+        jitterMatrixInto(M, op, f, C);
+        matmulInto(T, M, L, C); // next L = M·L (+ the contrast offset on (A + L)·μ)
         if (op === "contrast") {
-          const AL = A.map((v, k) => v + (L[k] as number));
-          matmul(contrastOffset(f, C), AL, C).forEach((v, k) => {
-            next[k] = (next[k] as number) + v;
-          });
+          for (let k = 0; k < CC; k++) S[k] = (A[k] as number) + (L[k] as number);
+          matmulInto(P, contrastOffsetInto(O, f, C), S, C);
+          for (let k = 0; k < CC; k++) T[k] = (T[k] as number) + (P[k] as number);
           anyOffset = true;
         }
-        L = next;
-        A = matmul(M, A, C);
+        L.set(T);
+        A.set(matmulInto(T, M, A, C));
         if (C > 1 && (op === "saturation" || op === "hue")) diagonal = false;
       }
       if (C === 3 && gray?.[i]) {
-        const G = [...LUMA, ...LUMA, ...LUMA];
-        A = matmul(G, A, C);
-        L = matmul(G, L, C);
+        A.set(matmulInto(T, G, A, C));
+        L.set(matmulInto(T, G, L, C));
         diagonal = false;
       }
-      matrices.set(A, i * CC);
-      offsets.set(L, i * CC);
+      for (let k = 0; k < CC; k++) {
+        matrices[i * CC + k] = A[k] as number;
+        offsets[i * CC + k] = L[k] as number;
+      }
     });
     const nothing = perImage.every((l) => l.length === 0) && !(C === 3 && gray?.some(Boolean));
     return nothing ? [] : [{ matrices, offsets: anyOffset ? offsets : null, diagonal }];
@@ -178,7 +199,7 @@ export function jitterStages(
       const q = ops[k];
       matrices.set(q ? jitterMatrix(q.op, q.f, C) : eye, i * CC);
       if (q?.op === "contrast") {
-        offsets.set(contrastOffset(q.f, C), i * CC);
+        offsets.set(contrastOffsetInto(new Float64Array(CC), q.f, C), i * CC);
         anyOffset = true;
       }
       if (C > 1 && (q?.op === "saturation" || q?.op === "hue")) diagonal = false;
