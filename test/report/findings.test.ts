@@ -146,6 +146,45 @@ test("bias findings: a planted effect no gap shows is not found, even when an ac
   );
 });
 
+const simclrConfig = {
+  evaluate: {
+    labelFractions: [0.1],
+    repeats: 2,
+    linearProbe: { epochs: 3, batchSize: 64, lr: 0.1, weightDecay: 0, randomInitBaseline: true },
+    finetune: {
+      guards: true,
+      epochs: 1,
+      minSteps: 0,
+      batchSize: 8,
+      lr: 0.05,
+      weightDecay: 0,
+      cropScale: [0.5, 1],
+      classWeights: "none",
+      headInit: "random",
+    },
+    scratch: {
+      guards: true,
+      epochs: 1,
+      minSteps: 0,
+      batchSize: 8,
+      lr: 0.1,
+      weightDecay: 5e-4,
+      cropScale: [0.5, 1],
+      classWeights: "none",
+    },
+  },
+  pretrain: {
+    epochs: 2,
+    batchSize: 48,
+    optimizer: "adamw",
+    lr: 0.002,
+    lrScaling: "none",
+    temperature: 0.2,
+    weightDecay: 1e-4,
+    monitor: { knn: false },
+  },
+};
+
 test("SimCLR headline: mean [CI] per method, paired gains, t-intervals clipped to 0–100%", () => {
   const page = pageFromSummary({
     study: "simclr",
@@ -167,44 +206,7 @@ test("SimCLR headline: mean [CI] per method, paired gains, t-intervals clipped t
     results: [],
     warnings: [],
     failures: [],
-    config: {
-      evaluate: {
-        labelFractions: [0.1],
-        repeats: 2,
-        linearProbe: { epochs: 3, batchSize: 64, lr: 0.1, weightDecay: 0, randomInitBaseline: true },
-        finetune: {
-          guards: true,
-          epochs: 1,
-          minSteps: 0,
-          batchSize: 8,
-          lr: 0.05,
-          weightDecay: 0,
-          cropScale: [0.5, 1],
-          classWeights: "none",
-          headInit: "random",
-        },
-        scratch: {
-          guards: true,
-          epochs: 1,
-          minSteps: 0,
-          batchSize: 8,
-          lr: 0.1,
-          weightDecay: 5e-4,
-          cropScale: [0.5, 1],
-          classWeights: "none",
-        },
-      },
-      pretrain: {
-        epochs: 2,
-        batchSize: 48,
-        optimizer: "adamw",
-        lr: 0.002,
-        lrScaling: "none",
-        temperature: 0.2,
-        weightDecay: 1e-4,
-        monitor: { knn: false },
-      },
-    },
+    config: simclrConfig,
   })!;
   const head = page.tables.find((t) => t.role === "headline")!;
   assert.deepEqual(
@@ -218,6 +220,73 @@ test("SimCLR headline: mean [CI] per method, paired gains, t-intervals clipped t
   assert.equal(
     page.findings[1],
     "1 of 1 paired gains have 95% intervals above zero (each interval on its own; no multiplicity adjustment).",
+  );
+});
+
+test("SimCLR all-label rows (kNN, L-BFGS probe): their own table with gains, a sentence, per-class recall columns", () => {
+  const m = (accuracy: number) => ({ accuracy, balancedAccuracy: accuracy, repeats: 1 });
+  const row = (method: string, recall: number[]) => ({
+    task: "label",
+    method,
+    fraction: 1,
+    labelled: 600,
+    pretrainEpoch: method.endsWith("random-init") ? 0 : 18,
+    repeat: 0,
+    perClassRecall: recall,
+  });
+  const page = pageFromSummary({
+    study: "simclr",
+    name: "x",
+    dataset: "fashion-mnist",
+    encoder: "resnet18 [1,1,1,1] width 16",
+    seed: 0,
+    headline: {
+      "label@1%": { task: "label", fraction: 0.01, labelled: 6, "linear-probe": m(0.7) },
+      "label@100%": {
+        task: "label",
+        fraction: 1,
+        labelled: 600,
+        knn: m(0.8205),
+        "knn-random-init": m(0.7613),
+        "logistic-probe": m(0.865),
+        "logistic-probe-random-init": m(0.8309),
+      },
+    },
+    results: [row("knn", [0.9, 0.5]), row("logistic-probe", [0.95, 0.75]), row("knn-random-init", [0.1, 0.2])],
+    warnings: [],
+    failures: [],
+    tasks: [{ name: "label", classes: ["T-shirt", "Trouser"], pool: 600, validation: 100 }],
+    config: { ...simclrConfig, evaluate: { ...simclrConfig.evaluate, repeats: 1 } },
+  })!;
+  const [head, all, recall] = page.tables;
+  // The probe / fine-tune table keeps only the fractions that have those methods: no row of dashes.
+  assert.deepEqual(
+    head!.rows.map((r) => cellText(r[1]!).text),
+    ["1%"],
+  );
+  assert.equal(all!.id, "all-labels");
+  assert.equal(all!.role, "headline");
+  assert.deepEqual(
+    all!.rows[0]!.map((c) => cellText(c).text),
+    ["label", "600", "82.0", "76.1", "+5.9", "86.5", "83.1", "+3.4"],
+  );
+  assert.equal(
+    page.findings[0],
+    "label with all 600 labels: kNN 82.0% vs 76.1% for a random-init encoder (+5.9 points); the L-BFGS linear probe 86.5% vs 83.1% for a random-init encoder (+3.4 points).",
+  );
+  assert.ok(page.findings[1]!.startsWith("label with 1% labels (6 images): the SimCLR linear probe reaches 70.0%"));
+  // Per-class recall at 100% shows the all-label methods (before, the table had class names and no column).
+  assert.equal(recall!.title, "label: per-class recall at 100% labels (first repeat)");
+  assert.deepEqual(
+    recall!.columns.map((c) => c.label),
+    ["class", "L-BFGS probe, SimCLR", "kNN, SimCLR"],
+  );
+  assert.deepEqual(
+    recall!.rows.map((r) => r.map((c) => cellText(c).text)),
+    [
+      ["T-shirt", "95.0", "90.0"],
+      ["Trouser", "75.0", "50.0"],
+    ],
   );
 });
 

@@ -67,22 +67,25 @@ export function simclrPage(s: SimclrSummary): PageInput {
       { label: "from scratch", unit: "%" },
       { label: "fine-tune gain", unit: "pp" },
     ],
-    rows: entries.map((e): Cell[] => [
-      e.task,
-      pctText(e.fraction),
-      e.labelled,
-      acc(e["linear-probe"]),
-      acc(e["linear-probe-random-init"]),
-      gain(e.linearProbeGain, e.linearProbeGainCI95),
-      acc(e["fine-tune"]),
-      acc(e.scratch),
-      gain(e.fineTuneGain, e.fineTuneGainCI95),
-    ]),
+    rows: entries
+      .filter(hasFractionRows)
+      .map((e): Cell[] => [
+        e.task,
+        pctText(e.fraction),
+        e.labelled,
+        acc(e["linear-probe"]),
+        acc(e["linear-probe-random-init"]),
+        gain(e.linearProbeGain, e.linearProbeGainCI95),
+        acc(e["fine-tune"]),
+        acc(e.scratch),
+        gain(e.fineTuneGain, e.fineTuneGainCI95),
+      ]),
   };
+  const all = allLabelTable(entries);
   return {
     kind: "simclr",
     findings: findings(s, entries),
-    tables: [headline, ...recallTables(s)],
+    tables: [...(headline.rows.length || !all ? [headline] : []), ...(all ? [all] : []), ...recallTables(s)],
     // The monitors, then per task its two confusion matrices side by side (SimCLR fine-tune, scratch).
     leadCharts: [
       [SIMCLR_CHART_IDS.monitors],
@@ -101,11 +104,71 @@ export function simclrPage(s: SimclrSummary): PageInput {
   };
 }
 
+/** Whether an entry has any of the fraction methods (probe, fine-tune, scratch) the headline table shows. */
+const hasFractionRows = (e: HeadlineEntry) =>
+  !!(e["linear-probe"] || e["linear-probe-random-init"] || e["fine-tune"] || e.scratch);
+
+/** SimCLR − random init of two single-run accuracies (the all-label rows have no repeats), in points. */
+const diff = (a: MethodSummary | undefined, b: MethodSummary | undefined): Num | null =>
+  a && b ? { value: a.accuracy - b.accuracy, unit: "pp" } : null;
+
+/**
+ * The all-label evaluations (evaluate.knn, evaluate.logisticProbe): one row per task, each against the
+ * same evaluation of a random-init encoder. Deterministic given the features, so no repeats or intervals.
+ */
+function allLabelTable(entries: HeadlineEntry[]): PageTable | undefined {
+  const rows = entries.filter((e) => e.knn || e["logistic-probe"]);
+  if (rows.length === 0) return undefined;
+  return {
+    id: "all-labels",
+    title: "All labels: kNN and L-BFGS linear probe on frozen features (one deterministic run: no intervals)",
+    role: "headline",
+    columns: [
+      { label: "task" },
+      { label: "n labelled" },
+      { label: "kNN, SimCLR", unit: "%" },
+      { label: "kNN, random init", unit: "%" },
+      { label: "kNN gain", unit: "pp" },
+      { label: "L-BFGS probe, SimCLR", unit: "%" },
+      { label: "L-BFGS probe, random init", unit: "%" },
+      { label: "L-BFGS gain", unit: "pp" },
+    ],
+    rows: rows.map((e): Cell[] => [
+      e.task,
+      e.labelled,
+      acc(e.knn),
+      acc(e["knn-random-init"]),
+      diff(e.knn, e["knn-random-init"]),
+      acc(e["logistic-probe"]),
+      acc(e["logistic-probe-random-init"]),
+      diff(e["logistic-probe"], e["logistic-probe-random-init"]),
+    ]),
+  };
+}
+
+/** "kNN 82.1% vs 76.1% for a random-init encoder (+5.9 points)" for the all-label rows of an entry. */
+function allLabelSentence(e: HeadlineEntry): string | undefined {
+  const part = (name: string, a: MethodSummary | undefined, b: MethodSummary | undefined) =>
+    a
+      ? `${name} ${formatNum(acc(a)!, "%")}` +
+        (b ? ` vs ${formatNum(acc(b)!, "%")} for a random-init encoder (${formatNum(diff(a, b)!, " points")})` : "")
+      : undefined;
+  const parts = [
+    part("kNN", e.knn, e["knn-random-init"]),
+    part("the L-BFGS linear probe", e["logistic-probe"], e["logistic-probe-random-init"]),
+  ].filter((p) => p !== undefined);
+  return parts.length ? `${e.task} with all ${e.labelled} labels: ${parts.join("; ")}.` : undefined;
+}
+
 function findings(s: SimclrSummary, entries: HeadlineEntry[]): string[] {
   const out: string[] = [];
   const tasks = [...new Set(entries.map((e) => e.task))];
   for (const task of tasks) {
-    const e = entries.filter((x) => x.task === task).at(-1)!;
+    const mine = entries.filter((x) => x.task === task);
+    const all = mine.map(allLabelSentence).filter((t) => t !== undefined);
+    out.push(...all);
+    const e = mine.filter(hasFractionRows).at(-1);
+    if (!e) continue;
     const parts: string[] = [];
     if (e["linear-probe"])
       parts.push(
@@ -145,7 +208,7 @@ function findings(s: SimclrSummary, entries: HeadlineEntry[]): string[] {
   }
   if (s.pretrain)
     out.push(
-      `Pretraining: ${s.pretrain.epochs} epochs, final NT-Xent loss ${formatNum({ value: s.pretrain.finalLoss, unit: "num" })} ` +
+      `Pretraining: ${s.pretrain.epochs} epoch${s.pretrain.epochs === 1 ? "" : "s"}, final NT-Xent loss ${formatNum({ value: s.pretrain.finalLoss, unit: "num" })} ` +
         `(chance ln(2N−1) = ${formatNum({ value: s.pretrain.chanceLoss, unit: "num" })})` +
         (s.pretrain.knnAccuracy !== undefined
           ? `, kNN accuracy on the encoder's features ${formatNum({ value: s.pretrain.knnAccuracy, unit: "pct" }, "%")}`
@@ -162,6 +225,8 @@ function recallTables(s: SimclrSummary): PageTable[] {
     ["linear-probe", "probe, SimCLR"],
     ["fine-tune", "fine-tune, SimCLR"],
     ["scratch", "from scratch"],
+    ["logistic-probe", "L-BFGS probe, SimCLR"],
+    ["knn", "kNN, SimCLR"],
   ];
   return [...new Set(s.results.map((r) => r.task))].map((task) => {
     const mine = s.results.filter((r) => r.task === task && r.repeat === 0);
