@@ -52,10 +52,18 @@ export async function runSimclrDemo(o: SimclrDemoOptions): Promise<SimclrStudyRe
   const file = resolve(new URL("../../../configs/simclr-faces-synthetic.yaml", import.meta.url).pathname);
   // The recipe with the evaluation trimmed to fit a demo and moved to the semi-supervised regime SimCLR
   // is for: 10% of the 30% fine-tuning split (~70 labelled faces per task), 600 validation faces.
+  // One block per stage (model.layers [1,1,1,1], as simclr-fmnist): about twice the pretraining steps in
+  // the same time. Measured (2026-12-07, seed 0, one contended thread, 12 epochs): gender probe 87.67% vs
+  // 62.33% random init, fine-tune 88.50% vs 73.00% from scratch; race probe 74.83% vs 68.50%, fine-tune
+  // 74.17% vs 86.33% — the recipe's [2,2,2,2] net got 6 epochs in the budget and gained on neither task by
+  // both methods (gender probe 79.5% vs 80.3%, race fine-tune 85.7% vs 87.8%). Fine-tuning loses on race
+  // because colour jitter and grayscale make the features invariant to skin tone, which training from
+  // scratch picks up from 72 labels (README, "SimCLR: does it work?").
   const base = loadConfig(SimclrConfigSchema, {
     file,
     sets: [
       "name=simclr-demo-faces",
+      "model.layers=[1,1,1,1]",
       "data.evalLimit=600",
       "evaluate.labelFractions=[0.1]",
       "evaluate.finetune.epochs=20",
