@@ -1,6 +1,6 @@
-// What a recipe's pretraining gains over its own random init: the "beats random init on Fashion-MNIST"
-// tests (simclr-fmnist's CPU budget, byol-fmnist's probe) load a recipe from configs/ with their budget
-// `--set`s, score the encoder before and after pretraining as the recipe says, and assert a margin.
+// What a recipe's pretraining gains over its own random init, for the "beats random init on Fashion-MNIST"
+// tests (recipe-budget.test.ts): a recipe from configs/ with budget `--set`s, its encoder scored before and
+// after pretraining as the recipe says; the test asserts the margin.
 import { fileURLToPath } from "node:url";
 import { type PretrainEpoch, pretrain } from "../../../src/methods/pretrain.js";
 import { createPretrainModel } from "../../../src/methods/registry.js";
