@@ -4,21 +4,14 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { FASHION_MNIST_DIR } from "../../src/data/idx.js";
 import { byolLoss } from "../../src/losses/index.js";
 import { ByolModel, byolModel, emaDecay, emaUpdate } from "../../src/methods/byol.js";
 import { pretrain } from "../../src/methods/pretrain.js";
-import { createPretrainModel } from "../../src/methods/registry.js";
-import { PretrainSchema, SimclrConfigSchema } from "../../src/methods/simclr-config.js";
+import { PretrainSchema } from "../../src/methods/simclr-config.js";
 import { simclrViews } from "../../src/methods/views.js";
-import type { Encoder } from "../../src/models/heads.js";
-import { loadConfig } from "../../src/runs/config.js";
-import { loadSimclrData } from "../../src/studies/simclr/data.js";
-import { buildEncoder } from "../../src/studies/simclr/study.js";
-import { setupCompute } from "../../src/torch/device.js";
 import { liveTensors, manualSeed, nn, noGrad, tensor, tidy } from "../../src/torch/index.js";
-import { frozenScores } from "./frozen-scores.js";
+import { recipeGain } from "../studies/simclr/recipe-gain.js";
 import { stripes, TinyEncoder } from "./helpers.js";
 
 test("EMA: ξ ← τξ + (1−τ)θ for parameters, buffers copied; τ rises on a cosine from τ_base to 1", () => {
@@ -120,9 +113,9 @@ test("byol-fmnist, shrunk to 256 steps, beats its random-init encoder on a linea
   skip: fmnist ? false : "no Fashion-MNIST (Debian package dataset-fashion-mnist)",
 }, async () => {
   const start = liveTensors();
-  const cfg = loadConfig(SimclrConfigSchema, {
-    file: fileURLToPath(new URL("../../configs/byol-fmnist.yaml", import.meta.url)),
-    sets: [
+  const { cfg, random, trained } = await recipeGain(
+    "byol-fmnist",
+    [
       "memoryFormat=channels_last",
       "data.imageSize=16",
       "data.pretrainLimit=4096",
@@ -139,25 +132,8 @@ test("byol-fmnist, shrunk to 256 steps, beats its random-init encoder on a linea
       ...(process.env.FACELAB_BYOL_SEED ? [`seed=${process.env.FACELAB_BYOL_SEED}`] : []),
       ...(process.env.FACELAB_BYOL_LR ? [`pretrain.lr=${process.env.FACELAB_BYOL_LR}`] : []),
     ],
-  });
-  const data = await loadSimclrData(cfg);
-  const task = data.tasks[0]!;
-  const score = (enc: Encoder) =>
-    frozenScores(enc, task.train, task.val, 10, { epochs: 20, batchSize: 128 }, { bnPool: data.pool });
-  manualSeed(cfg.seed);
-  const model = createPretrainModel(cfg, () => buildEncoder(cfg, data.channels));
-  const random = await score(model.encoder);
-  await pretrain(model, {
-    cfg: cfg.pretrain,
-    compute: setupCompute(cfg),
-    seed: cfg.seed,
-    pool: data.pool,
-    views: simclrViews(cfg.pretrain.augment),
-    warn: () => {},
-  });
-  const trained = await score(model.encoder);
-  model.dispose();
-  data.dispose();
+    { bnPool: true },
+  );
   const msg = `byol-fmnist seed ${cfg.seed}: linear probe ${random.probe} → ${trained.probe}, kNN ${random.knn} → ${trained.knn}`;
   console.log(msg);
   assert.ok(trained.probe - random.probe >= PROBE_MARGIN, msg);

@@ -1,5 +1,5 @@
 // What a recipe's pretraining gains over its own random init, for the "beats random init on Fashion-MNIST"
-// tests (recipe-budget.test.ts): a recipe from configs/ with budget `--set`s, its encoder scored before and
+// tests (recipe-budget.test.ts, byol.test.ts): a recipe from configs/ with budget `--set`s, its encoder scored before and
 // after pretraining as the recipe says; the test asserts the margin.
 import { fileURLToPath } from "node:url";
 import { type PretrainEpoch, pretrain } from "../../../src/methods/pretrain.js";
@@ -25,7 +25,7 @@ export interface RecipeGain {
  * configs/<recipe>.yaml with `sets`, on its first labelled task: frozen scores (kNN k 20, SGD linear probe of
  * 20 epochs) of the seeded random-init encoder, then of the same encoder after the recipe's pretraining.
  */
-export async function recipeGain(recipe: string, sets: string[]): Promise<RecipeGain> {
+export async function recipeGain(recipe: string, sets: string[], o: { bnPool?: boolean } = {}): Promise<RecipeGain> {
   const cfg = loadConfig(SimclrConfigSchema, {
     file: fileURLToPath(new URL(`../../../configs/${recipe}.yaml`, import.meta.url)),
     sets,
@@ -33,7 +33,15 @@ export async function recipeGain(recipe: string, sets: string[]): Promise<Recipe
   const data = await loadSimclrData(cfg);
   const task = data.tasks[0]!;
   const score = (enc: Encoder) =>
-    frozenScores(enc, task.train, task.val, task.classNames.length, { epochs: 20, batchSize: 128 });
+    frozenScores(
+      enc,
+      task.train,
+      task.val,
+      task.classNames.length,
+      { epochs: 20, batchSize: 128 },
+      // both encoders' BatchNorm statistics re-estimated on the pool (byol.test.ts)
+      o.bnPool ? { bnPool: data.pool } : undefined,
+    );
   manualSeed(cfg.seed);
   const model = createPretrainModel(cfg, () => buildEncoder(cfg, data.channels));
   try {
