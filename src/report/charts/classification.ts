@@ -33,7 +33,7 @@ export function confusionMatrix(classes: string[], matrix: number[][], opts: Par
           encoding: {
             color: q("rate", "% of true class", {
               scale: { scheme: "blues", domain: [0, 1] },
-              legend: { format: "%" },
+              legend: { format: ".1~%" },
             }),
           },
         },

@@ -48,4 +48,4 @@ export const nominal = (field: string, title: string, extra: VlSpec = {}): VlSpe
 });
 
 /** Axis settings for a [0,1] quantity shown as percent. */
-export const percentAxis: VlSpec = { axis: { format: "%" }, scale: { domain: [0, 1] } };
+export const percentAxis: VlSpec = { axis: { format: ".1~%" }, scale: { domain: [0, 1] } };

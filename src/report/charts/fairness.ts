@@ -17,7 +17,7 @@ export function groupBars(rows: GroupValue[], opts: Partial<ChartOptions> & { pe
   const yTitle = opts.yTitle ?? (percent ? "accuracy (%)" : "value");
   const hasSeries = rows.some((r) => r.series !== undefined);
   const values = rows.map((r) => ({ ...r, series: r.series ?? "all", lo: r.lo ?? r.value, hi: r.hi ?? r.value }));
-  const y = q("value", yTitle, percent ? { axis: { format: "%" }, scale: { domain: [0, 1] } } : {});
+  const y = q("value", yTitle, percent ? { axis: { format: ".1~%" }, scale: { domain: [0, 1] } } : {});
   const x = nominal("group", opts.xTitle ?? "group", { axis: { labelAngle: -30 }, sort: null });
   const offset = hasSeries ? { xOffset: nominal("series", "series") } : {};
   return chart(
@@ -63,7 +63,7 @@ export function gapVsImbalance(rows: GapPoint[], opts: Partial<ChartOptions> = {
   const yTitle = opts.yTitle ?? "accuracy gap (pp)";
   // Gaps are differences of fractions; ticks show them in percentage points.
   const yAxis = { axis: { labelExpr: "format(datum.value * 100, '~r') + ' pp'" } };
-  const x = q("imbalance", xTitle, { axis: { format: "%" }, scale: { zero: false } });
+  const x = q("imbalance", xTitle, { axis: { format: ".1~%" }, scale: { zero: false } });
   return chart(
     {
       title: "Group gap vs training imbalance",

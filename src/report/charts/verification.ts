@@ -17,9 +17,12 @@ export function rocCurve(
         x: q(
           "fpr",
           opts.xTitle ?? "false accept rate (FAR)",
-          logX ? { scale: { type: "log" }, axis: { format: "~e" } } : { axis: { format: "%" } },
+          logX ? { scale: { type: "log" }, axis: { format: "~e" } } : { axis: { format: ".1~%" } },
         ),
-        y: q("tpr", opts.yTitle ?? "true accept rate (TAR, %)", { axis: { format: "%" }, scale: { domain: [0, 1] } }),
+        y: q("tpr", opts.yTitle ?? "true accept rate (TAR, %)", {
+          axis: { format: ".1~%" },
+          scale: { domain: [0, 1] },
+        }),
         color: nominal("group", "group"),
         order: q("fpr", "FAR"),
       },
@@ -64,7 +67,7 @@ export function identifiedRate(
       mark: { type: "line", strokeWidth: 2, point: rows.length < 60 },
       encoding: {
         x: q("threshold", opts.xTitle ?? "acceptance threshold (cosine similarity)", { scale: { zero: false } }),
-        y: q("rate", opts.yTitle ?? "identified rate (%)", { axis: { format: "%" }, scale: { domain: [0, 1] } }),
+        y: q("rate", opts.yTitle ?? "identified rate (%)", { axis: { format: ".1~%" }, scale: { domain: [0, 1] } }),
         color: nominal("split", "split"),
       },
     },
