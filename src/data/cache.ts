@@ -100,9 +100,11 @@ async function buildOrOpen(entries: readonly CacheEntry[], o: BuildCacheOptions)
   // cache root this build created is removed again when nothing was published into it.
   const root = o.cacheDir ?? defaultCacheDir();
   const createdRoot = !existsSync(root) ? root : undefined;
+  // Handlers first: a SIGTERM between mkdirSync and their registration would take the default action
+  // (die at once) and leave the temp folder behind (a CI flake of test/data/counts.test.ts).
+  const release = removeOnExit(tmp, createdRoot);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const release = removeOnExit(tmp, createdRoot);
   const showBar = o.progress ?? (process.stderr.isTTY === true && !process.env.FACELAB_QUIET);
   const bar = showBar
     ? new cliProgress.SingleBar(
