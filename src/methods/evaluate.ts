@@ -15,14 +15,16 @@ import { deriveSeed } from "../data/rng.js";
 import { stratifiedSplit } from "../data/splits.js";
 import { balancedAccuracy, confusionMatrix, perClassRecall } from "../eval/classification.js";
 import { knnPredict } from "../eval/knn.js";
-import { type Encoder, EncoderClassifier, type ProjectionHead } from "../models/heads.js";
+import type { Encoder, ProjectionHead } from "../models/heads.js";
 import { type Device, keep, manualSeed, type Tensor, tidy } from "../torch/index.js";
-import type { Sequential } from "../torch/nn/index.js";
+import { type FinetuneRun, finetune, loadPretrainedEncoder } from "./evaluate-finetune.js";
+import { chooseKnn } from "./evaluate-knn.js";
 import { extractFeatures, labelTensor, take } from "./features.js";
 import { logisticProbe } from "./logistic.js";
-import { type EvaluateConfig, type FinetuneConfig, type LinearProbeConfig, scaledLr } from "./simclr-config.js";
-import { linearProbe, type SupervisedEpoch, type SupervisedResult, trainNetwork } from "./supervised.js";
-import { cropFlip } from "./views.js";
+import { type EvaluateConfig, type LinearProbeConfig, scaledLr } from "./simclr-config.js";
+import { linearProbe, type SupervisedEpoch, type SupervisedResult } from "./supervised.js";
+
+export { loadPretrainedEncoder } from "./evaluate-finetune.js";
 
 export type EvalMethod =
   | "linear-probe"
@@ -107,18 +109,6 @@ export function labelledSubset(labels: Int32Array, fraction: number, seed: numbe
   return s.indices[0]!;
 }
 
-/** Encoder weights (and optionally the first projection block) from a SimCLR state dict. */
-export function loadPretrainedEncoder(enc: Encoder, state: Map<string, Tensor>): void {
-  const sub = new Map([...state].filter(([k]) => k.startsWith("encoder.")).map(([k, v]) => [k.slice(8), v]));
-  enc.loadStateDict(sub);
-}
-
-function headBlock0(head: ProjectionHead, state: Map<string, Tensor>): Sequential {
-  const sub = new Map([...state].filter(([k]) => k.startsWith("head.")).map(([k, v]) => [k.slice(5), v]));
-  head.loadStateDict(sub);
-  return head.blocks[0]!;
-}
-
 export async function runEvalSuite(o: EvalSuiteOptions): Promise<EvalRow[]> {
   const rows: EvalRow[] = [];
   const push = (r: EvalRow) => {
@@ -144,12 +134,11 @@ export async function runEvalSuite(o: EvalSuiteOptions): Promise<EvalRow[]> {
 }
 
 /** The linear probe's optimisation settings from the config (LR scaled linearly with the batch, paper B.6). */
-const probeOptions = (lp: LinearProbeConfig, seed: number) => ({
+const probeOptions = (lp: LinearProbeConfig) => ({
   epochs: lp.epochs,
   batchSize: lp.batchSize,
   lr: scaledLr(lp.lr, lp.batchSize, "linear"),
   weightDecay: lp.weightDecay,
-  seed,
 });
 
 /** A seed for repetition `rep`; repetition 0 keeps the one-repeat seeds, so adding repeats changes no result. */
@@ -225,9 +214,23 @@ const allLabelRow = (
 
 /** The full-label kNN rows. */
 function knnRows(o: EvalSuiteOptions, task: LabelledTask, f: TaskFeatures, push: (r: EvalRow) => void): void {
-  const { k, temperature, randomInitBaseline } = o.cfg.knn;
+  const { kGrid, temperatureGrid, heldOut, randomInitBaseline } = o.cfg.knn;
   const C = task.classNames.length;
   for (const [x, pretrained] of pairs(f, randomInitBaseline)) {
+    let { k, temperature } = o.cfg.knn;
+    if (kGrid || temperatureGrid) {
+      const c = chooseKnn(
+        x[0],
+        task.train.labels,
+        { ks: kGrid ?? [k], temperatures: temperatureGrid ?? [temperature] },
+        { heldOut, numClasses: C, seed: deriveSeed(o.seed, 0x4e11) },
+      );
+      ({ k, temperature } = c);
+      o.log?.(
+        `${task.name} ${pretrained ? "knn" : "knn-random-init"}: k ${k}, τ ${temperature} (held-out ` +
+          `${c.heldOut.map((h) => `k ${h.k} τ ${h.temperature}: ${(h.accuracy * 100).toFixed(2)}%`).join(", ")})`,
+      );
+    }
     const pred = tidy(() => knnPredict(x[0], labelTensor(task.train.labels), x[1], { k, temperature, numClasses: C }));
     const cm = confusionMatrix(task.val.labels, pred, C);
     push(
@@ -302,7 +305,8 @@ async function evalRepeat(
       const probe = async (x: Features, method: EvalMethod, pretrainEpoch: number) => {
         const r = await tidy(async () =>
           linearProbe(take(x[0], idx), labels, x[1], task.val.labels, C, {
-            ...probeOptions(cfg.linearProbe, seed),
+            ...probeOptions(cfg.linearProbe),
+            seed,
             onEpoch: (e: SupervisedEpoch) => o.onEpoch?.(task.name, method, fraction, e),
           }),
         );
@@ -312,9 +316,20 @@ async function evalRepeat(
       if (rnd) await probe(rnd, "linear-probe-random-init", 0);
       const subset = tidy(() => ({ images: keep(take(task.train.images, idx)), labels }));
       try {
+        const run = (pretrained: boolean): FinetuneRun => ({
+          task: task.name,
+          classNames: task.classNames,
+          subset,
+          val: task.val,
+          device: o.device,
+          // the scratch encoder's random init is the probe baseline's (same seed)
+          seeds: { init: repSeed(rep, o.seed, 0xe11c), run: seed },
+          probe: probeOptions(cfg.linearProbe),
+          onEpoch: (r) => o.onEpoch?.(task.name, pretrained ? "fine-tune" : "scratch", fraction, r),
+        });
         if (cfg.finetune.enabled)
           push(
-            asRow(await supervised(o, task, subset, fraction, cfg.finetune, true, seed, rep), {
+            asRow(await finetune(o, run(true), cfg.finetune, true), {
               ...base,
               method: "fine-tune",
               pretrainEpoch: o.pretrainEpoch,
@@ -322,11 +337,7 @@ async function evalRepeat(
           );
         if (cfg.scratch.enabled)
           push(
-            asRow(await supervised(o, task, subset, fraction, cfg.scratch, false, seed, rep), {
-              ...base,
-              method: "scratch",
-              pretrainEpoch: 0,
-            }),
+            asRow(await finetune(o, run(false), cfg.scratch, false), { ...base, method: "scratch", pretrainEpoch: 0 }),
           );
       } finally {
         subset.images.dispose();
@@ -335,79 +346,4 @@ async function evalRepeat(
   } finally {
     for (const t of own ?? []) t.dispose();
   }
-}
-
-/** Fine-tune (pretrained) or from-scratch training of encoder + fresh head on one labelled subset. */
-async function supervised(
-  o: EvalSuiteOptions,
-  task: LabelledTask,
-  subset: { images: Tensor; labels: Int32Array },
-  fraction: number,
-  ft: FinetuneConfig,
-  pretrained: boolean,
-  seed: number,
-  rep: number,
-): Promise<SupervisedResult> {
-  manualSeed(repSeed(rep, o.seed, 0xe11c)); // same random init for the scratch encoder as the probe baseline
-  const enc = o.makeEncoder();
-  let proj: Sequential | null = null;
-  let projWidth = 0;
-  let head: ProjectionHead | undefined;
-  if (pretrained) {
-    loadPretrainedEncoder(enc, o.pretrained);
-    if (ft.fromProjectionLayer === 1) {
-      head = o.makeHead(enc.featureDim);
-      proj = headBlock0(head, o.pretrained);
-      projWidth = head.widthAfter(1);
-    }
-  }
-  manualSeed(deriveSeed(seed, pretrained ? 1 : 2));
-  const model = new EncoderClassifier(enc, task.classNames.length, proj, projWidth).to(o.device ?? "cpu");
-  try {
-    if (pretrained && ft.headInit === "probe") await warmStartHead(o, task, model, subset, seed);
-    return await trainNetwork(
-      model,
-      new Map(model.fc.namedParameters().map(([k, v]) => [`fc.${k}`, v])),
-      subset,
-      task.val,
-      task.classNames.length,
-      {
-        epochs: ft.epochs,
-        minSteps: ft.minSteps,
-        batchSize: ft.batchSize,
-        lr: scaledLr(ft.lr, ft.batchSize, "linear"),
-        weightDecay: ft.weightDecay,
-        classWeights: ft.classWeights,
-        balancedSampling: ft.balancedSampling,
-        guards: ft.guards,
-        seed,
-        augment: cropFlip(ft.cropScale),
-        onEpoch: (r) => o.onEpoch?.(task.name, pretrained ? "fine-tune" : "scratch", fraction, r),
-      },
-    );
-  } finally {
-    model.dispose();
-    // A head built only to lend its first block: dispose the rest (block 0 went with the model).
-    if (head) for (const b of head.blocks.slice(1)) b.dispose();
-  }
-}
-
-/** LP-FT: trains model.fc as a linear probe on the frozen features of the subset, then folds the standardisation in. */
-async function warmStartHead(
-  o: EvalSuiteOptions,
-  task: LabelledTask,
-  model: EncoderClassifier,
-  subset: { images: Tensor; labels: Int32Array },
-  seed: number,
-): Promise<void> {
-  await tidy(async () => {
-    const train = extractFeatures(model, subset.images);
-    const val = extractFeatures(model, task.val.images);
-    await linearProbe(train, subset.labels, val, task.val.labels, task.classNames.length, {
-      ...probeOptions(o.cfg.linearProbe, seed),
-      guards: false,
-      init: model.fc,
-      foldStandardization: true,
-    });
-  });
 }

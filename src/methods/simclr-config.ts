@@ -163,6 +163,15 @@ export const KnnEvalSchema = z.object({
   enabled: z.boolean().default(false),
   k: z.number().int().min(1).default(200),
   temperature: z.number().gt(0).default(0.1),
+  /**
+   * k candidates: when given, k is chosen per encoder on a held-out part of the training bank (never on
+   * the test set) and replaces `k` (src/methods/evaluate-knn.ts); ties go to the earlier entry
+   */
+  kGrid: z.array(z.number().int().min(1)).min(1).optional(),
+  /** τ candidates, chosen with kGrid's k on the same held-out part (default: `temperature` only) */
+  temperatureGrid: z.array(z.number().gt(0)).min(1).optional(),
+  /** fraction of the training bank held out (class-stratified) to choose k and τ */
+  heldOut: z.number().gt(0).lt(1).default(0.1),
   /** also for a randomly initialised encoder of the same shape */
   randomInitBaseline: z.boolean().default(true),
 });
@@ -176,6 +185,13 @@ export const FinetuneSchema = z.object({
   /** base LR per 256 images (paper B.5: 0.05·B/256, Nesterov, no weight decay, no warmup) */
   lr: z.number().gt(0).default(0.05),
   weightDecay: z.number().min(0).default(0),
+  /**
+   * LR of the pretrained encoder (and projection block) relative to the fresh head's; 1 = one LR.
+   * The scratch baseline has no pretrained part: leave it at 1 there.
+   */
+  backboneLrScale: z.number().gt(0).max(1).default(1),
+  /** label smoothing of the training cross entropy (Szegedy et al. 2016; 0 = none) */
+  labelSmoothing: z.number().min(0).lt(1).default(0),
   /** 0 = fresh head on the encoder output h; 1 = keep the first projection layer (SimCLRv2 ft_proj_selector=1) */
   fromProjectionLayer: z.union([z.literal(0), z.literal(1)]).default(0),
   /**

@@ -33,6 +33,13 @@ export interface SupervisedOptions {
   momentum?: number;
   nesterov?: boolean;
   weightDecay: number;
+  /**
+   * LR multiplier of the trained parameters outside the head (the pretrained encoder when fine-tuning:
+   * a lower LR keeps more of what pretraining learned); 1 (default) = one LR for all
+   */
+  backboneLrScale?: number;
+  /** label smoothing of the cross entropy (0 = none) */
+  labelSmoothing?: number;
   classWeights?: "none" | "balanced";
   balancedSampling?: boolean;
   /** stop with a TrainingFailure on one-class predictions / a loss stuck at ln C */
@@ -123,12 +130,27 @@ async function fit(
   o: SupervisedOptions,
   prep: (t: Tensor) => Tensor,
 ): Promise<SupervisedResult> {
-  const opt = new SGD([...c.trainable], {
-    lr: o.lr,
-    momentum: o.momentum ?? 0.9,
-    nesterov: o.nesterov ?? true,
-    weightDecay: o.weightDecay,
-  });
+  // One parameter group, or the head's and the rest's when the rest trains at a scaled LR.
+  const bodyScale = o.backboneLrScale ?? 1;
+  if (!(bodyScale > 0)) throw new RangeError(`backboneLrScale must be > 0, got ${bodyScale}`);
+  const inHead = new Set(c.head.values());
+  const body = [...c.trainable].filter(([, p]) => !inHead.has(p));
+  const groups =
+    bodyScale === 1 || body.length === 0
+      ? [{ params: [...c.trainable], scale: 1 }]
+      : [
+          { params: [...c.trainable].filter(([, p]) => inHead.has(p)), scale: 1 },
+          { params: body, scale: bodyScale },
+        ];
+  const opt = new SGD(
+    groups.map((g) => ({ params: g.params })),
+    {
+      lr: o.lr,
+      momentum: o.momentum ?? 0.9,
+      nesterov: o.nesterov ?? true,
+      weightDecay: o.weightDecay,
+    },
+  );
   // Batches, labels and class weights go to the model's device (a model trained on CUDA is evaluated there).
   const device = moduleDevice(c.module);
   const weight =
@@ -174,13 +196,15 @@ async function fit(
         const step = epoch * stepsPerEpoch + b;
         lr = cosineLr(o.lr, step, total);
         if (b === 0) assertLrPositive(lr, `epoch ${epoch + 1}`);
-        for (const g of opt.paramGroups) g.lr = lr;
+        opt.paramGroups.forEach((g, i) => {
+          g.lr = lr * groups[i]!.scale;
+        });
         const loss = tidy(() => {
           let x = prep(toDevice(take(train.x, idx), device));
           if (o.augment) x = o.augment(x, rng);
           const logits = c.logits(x);
           const y = toDevice(labelTensor(Array.from(idx, (i) => train.y[i]!)), device);
-          const l = F.crossEntropy(logits, y, { weight });
+          const l = F.crossEntropy(logits, y, { weight, labelSmoothing: o.labelSmoothing ?? 0 });
           opt.zeroGrad();
           l.backward();
           const v = l.item();

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { finetuneModel } from "../../src/methods/evaluate-finetune.js";
+import { simclrModel } from "../../src/methods/simclr.js";
+import { trainNetwork } from "../../src/methods/supervised.js";
+import { EncoderClassifier, ProjectionHead } from "../../src/models/heads.js";
+import { keep, liveTensors, manualSeed, noGrad, type Tensor, tidy } from "../../src/torch/index.js";
+import { Linear } from "../../src/torch/nn/index.js";
+import { stripes, TinyEncoder } from "./helpers.js";
+
+const HEAD = { layers: 2, hidden: 24, out: 8 };
+const source = (pretrained: Map<string, Tensor>) => ({
+  makeEncoder: () => new TinyEncoder(1, 8),
+  makeHead: (d: number) => new ProjectionHead(d, HEAD),
+  pretrained,
+});
+
+/** A SimCLR state whose every float value is shifted by 0.5 + 0.01·(key index): unlike any fresh init. */
+function shiftedPretrained(): Map<string, Tensor> {
+  manualSeed(7);
+  const model = simclrModel(new TinyEncoder(1, 8), HEAD);
+  const out = new Map<string, Tensor>();
+  [...model.stateDict()].forEach(([k, v], i) => {
+    out.set(k, v.dtype === "float32" ? keep(tidy(() => v.add(0.5 + 0.01 * i))) : v);
+    if (v.dtype === "float32") v.dispose();
+  });
+  model.dispose();
+  return out;
+}
+
+/** Every tensor's values by name; disposes the map's handles (a state dict's fresh aliases). */
+const values = (m: Map<string, Tensor>) =>
+  new Map(
+    [...m].map(([k, v]) => {
+      const n = v.toNumbers();
+      v.dispose();
+      return [k, n] as const;
+    }),
+  );
+
+test("fine-tuning from the head's first layer builds encoder + head block 0 with the pretrained weights, then a fresh fc", () => {
+  const start = liveTensors();
+  const pre = shiftedPretrained();
+  const want = new Map([...pre].map(([k, v]) => [k, v.toNumbers()]));
+  const seeds = { init: 11, head: 12 };
+  // fromProjectionLayer 1: encoder.* = pretrained encoder.*, proj.* = pretrained head.0.*, fc is 10 × hidden
+  const m1 = finetuneModel(source(pre), 10, { fromProjectionLayer: 1 }, true, seeds);
+  const got = values(m1.stateDict());
+  const expected = new Map<string, number[]>();
+  for (const [k, v] of want) {
+    if (k.startsWith("encoder.")) expected.set(k, v);
+    if (k.startsWith("head.0.")) expected.set(`proj.${k.slice(7)}`, v);
+  }
+  assert.ok(expected.size > 10 && [...expected.keys()].some((k) => k.startsWith("proj.1.running_mean")));
+  for (const [k, v] of expected) assert.deepEqual(got.get(k), v, k);
+  assert.deepEqual(
+    [...got.keys()].filter((k) => !expected.has(k)),
+    ["fc.weight", "fc.bias"],
+  );
+  assert.deepEqual(m1.fc.weight.shape, [10, 24]);
+  // the fresh fc is PyTorch's Linear(24, 10) init drawn under seeds.head
+  manualSeed(12);
+  const fc = new Linear(24, 10);
+  assert.deepEqual(m1.fc.weight.toNumbers(), fc.weight.toNumbers());
+
+  // fromProjectionLayer 0: encoder + fc on h (16 wide), no projection block
+  const m0 = finetuneModel(source(pre), 10, { fromProjectionLayer: 0 }, true, seeds);
+  assert.equal(m0.proj, null);
+  assert.deepEqual(m0.fc.weight.shape, [10, 16]);
+  for (const [k, v] of values(m0.encoder.stateDict())) assert.deepEqual(v, want.get(`encoder.${k}`), k);
+
+  // scratch: the random init of seeds.init, no projection block even when fine-tuning keeps one
+  const s = finetuneModel(source(pre), 10, { fromProjectionLayer: 1 }, false, seeds);
+  manualSeed(11);
+  const init = new TinyEncoder(1, 8);
+  assert.equal(s.proj, null);
+  assert.deepEqual(values(s.encoder.stateDict()), values(init.stateDict()));
+  assert.notDeepEqual(values(s.encoder.stateDict()).get("body.0.weight"), want.get("encoder.body.0.weight"));
+  for (const x of [m1, m0, s, init, fc]) x.dispose();
+  for (const t of pre.values()) t.dispose();
+  assert.equal(liveTensors(), start);
+});
+
+/** One SGD step (one epoch, one batch, no augmentation) of a tiny classifier; parameters before and after. */
+async function oneStep(o: { backboneLrScale?: number; labelSmoothing?: number }) {
+  const data = stripes(16, 8, 3);
+  manualSeed(5);
+  const model = new EncoderClassifier(new TinyEncoder(1, 4), 4);
+  const before = values(model.stateDict());
+  const head = new Map(model.fc.namedParameters().map(([k, v]) => [`fc.${k}`, v]));
+  // the loss before the step, in train mode (BN batch statistics), as the loop computes it
+  const logits = tidy(() => noGrad(() => model.call(data.images.float().div(255)).toArray() as number[][]));
+  const r = await trainNetwork(model, head, data, data, 4, {
+    epochs: 1,
+    batchSize: 16,
+    lr: 0.2,
+    weightDecay: 0,
+    guards: false,
+    seed: 1,
+    ...o,
+  });
+  const after = values(model.stateDict());
+  model.dispose();
+  data.images.dispose();
+  return { before, after, loss: r.history[0]!.loss, logits, labels: data.labels };
+}
+
+test("finetune.backboneLrScale: one step moves the encoder by exactly scale × the one-LR step, the head by the same", async () => {
+  const start = liveTensors();
+  const one = await oneStep({});
+  const tenth = await oneStep({ backboneLrScale: 0.1 });
+  let encoderChecked = 0;
+  for (const [k, b] of one.before) {
+    if (!k.endsWith("weight") && !k.endsWith("bias")) continue; // BN running stats move with the batch, not the LR
+    const d1 = one.after.get(k)!.map((v, i) => v - b[i]!);
+    const d2 = tenth.after.get(k)!.map((v, i) => v - b[i]!);
+    const scale = k.startsWith("fc.") ? 1 : 0.1;
+    if (!k.startsWith("fc.")) encoderChecked++;
+    for (const [i, v] of d1.entries())
+      assert.ok(Math.abs(d2[i]! - scale * v) <= 1e-6 + 1e-4 * Math.abs(v), `${k}[${i}]: ${d2[i]} vs ${scale}·${v}`);
+    assert.ok(
+      d1.some((v) => v !== 0),
+      `${k} moved`,
+    );
+  }
+  assert.ok(encoderChecked >= 3);
+  assert.equal(liveTensors(), start);
+});
+
+test("finetune.labelSmoothing: the training loss is (1 − ε)·CE + ε·mean over classes of −log p (hand-derived in float64)", async () => {
+  const start = liveTensors();
+  const eps = 0.2;
+  const r = await oneStep({ labelSmoothing: eps });
+  let want = 0;
+  for (const [i, row] of r.logits.entries()) {
+    const mx = Math.max(...row);
+    const lse = mx + Math.log(row.reduce((s, v) => s + Math.exp(v - mx), 0));
+    const nll = row.map((v) => lse - v);
+    want += (1 - eps) * nll[r.labels[i]!]! + (eps * nll.reduce((a, b) => a + b, 0)) / row.length;
+  }
+  want /= r.logits.length;
+  assert.ok(Math.abs(r.loss - want) < 1e-5, `loss ${r.loss} vs ${want}`);
+  const plain = await oneStep({});
+  assert.ok(Math.abs(plain.loss - want) > 1e-3, "smoothing changes the loss");
+  assert.equal(liveTensors(), start);
+});
