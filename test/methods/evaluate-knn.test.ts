@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { knnPredict } from "../../src/eval/knn.js";
+import { knnAccuracy, knnPredict } from "../../src/eval/knn.js";
+import { type LabelledTask, loadPretrainedEncoder, runEvalSuite } from "../../src/methods/evaluate.js";
 import { chooseKnn, knnPredictGrid } from "../../src/methods/evaluate-knn.js";
-import { labelTensor } from "../../src/methods/features.js";
+import { extractFeatures, labelTensor } from "../../src/methods/features.js";
+import { simclrModel } from "../../src/methods/simclr.js";
+import { EvaluateSchema } from "../../src/methods/simclr-config.js";
+import { ProjectionHead } from "../../src/models/heads.js";
 import { fromTypedArray, liveTensors, manualSeed, randn, tidy } from "../../src/torch/index.js";
+import { stripes, TinyEncoder } from "./helpers.js";
 
 test("knnPredictGrid gives knnPredict's predictions for every (k, τ) from one top-k search", () => {
   const start = liveTensors();
@@ -75,4 +80,55 @@ test("chooseKnn and knnPredictGrid name bad inputs", () => {
     assert.throws(() => knnPredictGrid(x, y.subarray(1), x, [{ k: 1, temperature: 1 }], 2), /11 bank labels for 12/);
     assert.throws(() => knnPredictGrid(x, y, x, [], 2), /no \(k, τ\) settings/);
   });
+});
+
+test("evaluate.knn.kGrid: the suite scores the test set with the held-out argmax (k, τ) it logs, for each encoder", async () => {
+  const start = liveTensors();
+  const train = stripes(96, 12, 1);
+  const val = stripes(48, 12, 2);
+  const task: LabelledTask = { name: "stripes", classNames: ["h", "v", "d", "a"], train, val };
+  manualSeed(0);
+  const model = simclrModel(new TinyEncoder(1, 8), { layers: 2, hidden: 16, out: 8 });
+  const pretrained = model.stateDict();
+  const logs: string[] = [];
+  const rows = await runEvalSuite({
+    makeEncoder: () => new TinyEncoder(1, 8),
+    makeHead: (d) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 }),
+    pretrained,
+    pretrainEpoch: 3,
+    tasks: [task],
+    cfg: EvaluateSchema.parse({
+      labelFractions: [],
+      knn: { enabled: true, kGrid: [1, 7, 30], temperatureGrid: [0.1, 1], heldOut: 0.25 },
+      finetune: { enabled: false },
+      scratch: { enabled: false },
+    }),
+    seed: 0,
+    log: (m) => logs.push(m),
+  });
+  const enc = new TinyEncoder(1, 8);
+  loadPretrainedEncoder(enc, pretrained);
+  const choice = logs.map((l) => /^stripes knn: k (\d+), τ ([\d.]+) \(held-out (.*)\)$/.exec(l)).find((m) => m);
+  assert.ok(choice, logs.join("\n"));
+  const heldOut = [...choice[3]!.matchAll(/k (\d+) τ ([\d.]+): ([\d.]+)%/g)].map((m) => [+m[1]!, +m[2]!, +m[3]!]);
+  assert.equal(heldOut.length, 6);
+  const best = Math.max(...heldOut.map((h) => h[2]!));
+  assert.deepEqual([+choice[1]!, +choice[2]!], heldOut.find((h) => h[2] === best)!.slice(0, 2));
+  assert.ok(logs.some((l) => /^stripes knn-random-init: k \d+, τ/.test(l)));
+  // Oracle: kNN computed directly on the pretrained encoder's features with the chosen (k, τ).
+  const direct = tidy(() =>
+    knnAccuracy(
+      extractFeatures(enc, train.images),
+      labelTensor(train.labels),
+      extractFeatures(enc, val.images),
+      val.labels,
+      { k: +choice[1]!, temperature: +choice[2]!, numClasses: 4 },
+    ),
+  );
+  assert.equal(rows[0]!.method, "knn");
+  assert.equal(rows[0]!.accuracy, direct);
+  enc.dispose();
+  model.dispose();
+  for (const t of [...pretrained.values(), train.images, val.images]) t.dispose();
+  assert.equal(liveTensors(), start);
 });
