@@ -15,14 +15,12 @@ export function blurKernelSize(side: number): number {
 }
 
 /**
- * Separable Gaussian blur, sigma per sample (N values), reflect padding. A null sigma leaves its
- * sample unchanged (a unit impulse kernel), so a random subset is blurred without gathering it.
+ * Normalised Gaussian taps of an odd kernel, one row per sigma (sigmas.length × kernel, row-major);
+ * a null sigma gets the unit impulse. Shared by gaussianBlur and the fused kernel (fused.ts).
  */
-export function gaussianBlur(x: Tensor, sigmas: (number | null)[], kernel: number): Tensor {
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  if (kernel < 3) return x.alias();
+export function blurTaps(sigmas: readonly (number | null)[], kernel: number): Float32Array {
   const r = Math.floor(kernel / 2);
-  const taps = new Float32Array(N * kernel);
+  const taps = new Float32Array(sigmas.length * kernel);
   sigmas.forEach((s, i) => {
     if (s === null) {
       taps[i * kernel + r] = 1;
@@ -32,13 +30,27 @@ export function gaussianBlur(x: Tensor, sigmas: (number | null)[], kernel: numbe
     for (let k = -r; k <= r; k++) sum += Math.exp(-(k * k) / (2 * s * s));
     for (let k = -r; k <= r; k++) taps[i * kernel + k + r] = Math.exp(-(k * k) / (2 * s * s)) / sum;
   });
+  return taps;
+}
+
+/** Whether a kernel blurs H×W images at all: odd size ≥ 3 whose reflect padding fits (radius < side). */
+export const blurApplies = (kernel: number, H: number, W: number): boolean =>
+  kernel >= 3 && Math.floor(kernel / 2) <= Math.min(H, W) - 1;
+
+/**
+ * Separable Gaussian blur, sigma per sample (N values), reflect padding. A null sigma leaves its
+ * sample unchanged (a unit impulse kernel), so a random subset is blurred without gathering it.
+ */
+export function gaussianBlur(x: Tensor, sigmas: (number | null)[], kernel: number): Tensor {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  if (!blurApplies(kernel, H, W)) return x.alias(); // image smaller than the kernel: nothing sensible to blur
+  const r = Math.floor(kernel / 2);
+  const taps = blurTaps(sigmas, kernel);
   // One group per (sample, channel): the sample's kernel repeated for each of its channels.
   const w1 = tensor(taps, { shape: [N, 1, kernel], device: x.device })
     .repeat(1, C, 1)
     .view(N * C, 1, 1, kernel);
   const flat = x.reshape(1, N * C, H, W);
-  const rr = Math.min(r, W - 1, H - 1);
-  if (rr < r) return x.alias(); // image smaller than the kernel: nothing sensible to blur
   const h = F.conv2d(F.pad(flat, [r, r, 0, 0], "reflect"), w1, null, { groups: N * C });
   const v = F.conv2d(F.pad(h, [0, 0, r, r], "reflect"), w1.view(N * C, 1, kernel, 1), null, { groups: N * C });
   return v.view(N, C, H, W);

@@ -8,7 +8,7 @@ import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, normaliz
 import { coarseDropout, gaussianBlur, gaussianNoise, type Hole } from "./filters.js";
 import { type CropBox, cropFlipResize, downUpscale, resizeCenterCrop, sampleResizedCrop } from "./geometry.js";
 import type { JitterClamp } from "./jitter.js";
-import { pipelineInput, simclrBatch, simclrViewBatch } from "./simclr.js";
+import { simclrAugment, simclrViewBatch } from "./simclr.js";
 
 export interface Normalization {
   mean: number[];
@@ -157,11 +157,7 @@ function checkInput(x: Tensor): [number, number, number, number] {
 export function augment(x: Tensor, cfg: AugmentConfig, seeds: SeedSpec): Tensor {
   if (cfg.kind === "simclr") {
     const N = x.ndim === 4 ? x.size(0) : 0;
-    const perSample = sampleSeeds(N, seeds);
-    return tidy(() => {
-      const { x: input, scale } = pipelineInput(x);
-      return simclrBatch(input, scale, cfg, perSample);
-    });
+    return simclrAugment(x, cfg, sampleSeeds(N, seeds));
   }
   const [N, , H, W] = checkInput(x);
   const rngs = sampleSeeds(N, seeds).map((s) => new Rng(s));

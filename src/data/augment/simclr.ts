@@ -15,8 +15,9 @@ import { callOp, type Tensor, tensor, tidy } from "../../torch/index.js";
 import { Rng } from "../rng.js";
 import { normalize } from "./color.js";
 import { blurKernelSize, gaussianBlur } from "./filters.js";
-import { cropFlipResize, sampleResizedCrop } from "./geometry.js";
-import { applyJitterStages, grayscaleWhere, jitterStages } from "./jitter.js";
+import { fusedViews, usesFusedKernel } from "./fused.js";
+import { type CropBox, cropFlipResize, sampleResizedCrop } from "./geometry.js";
+import { applyJitterStages, grayscaleWhere, type ImageJitter, jitterStages } from "./jitter.js";
 import type { SimclrConfig } from "./pipelines.js";
 
 /** Per-sample seeds: n drawn from one batch seed. */
@@ -59,15 +60,25 @@ export function pipelineInput(x: Tensor, copies = 1): { x: Tensor; scale: number
   };
 }
 
-/** SimCLR views of x (after pipelineInput) with one seed per sample. */
-export function simclrBatch(x: Tensor, scale: number, cfg: SimclrConfig, seeds: readonly number[]): Tensor {
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  if (seeds.length !== N) throw new RangeError(`augment: ${N} images but ${seeds.length} seeds`);
+/** One sample's SimCLR parameters, drawn from its seed (simclrParams). */
+export interface SimclrSample extends ImageJitter {
+  box: CropBox;
+  flip: boolean;
+  gray: boolean;
+  blur: boolean;
+  sigma: number;
+}
+
+/**
+ * Every parameter of every sample, drawn up front in a fixed order per sample from its own seed —
+ * the one source of parameters for both the tensor-op path and the fused kernel (fused.ts), so a
+ * sample's view depends only on its seed and not on which path made it.
+ */
+export function simclrParams(seeds: readonly number[], cfg: SimclrConfig, H: number, W: number): SimclrSample[] {
   const s = cfg.jitter.strength;
   const [jb, jc, js, jh] = cfg.jitter.factors ?? [0.8 * s, 0.8 * s, 0.8 * s, 0.2 * s];
   const range = (r: Rng, d: number) => r.uniform(Math.max(0, 1 - d), 1 + d);
-  // Every parameter of every sample, drawn up front in a fixed order per sample.
-  const p = seeds.map((seed) => {
+  return seeds.map((seed) => {
     const r = new Rng(seed);
     return {
       box: sampleResizedCrop(r, H, W, cfg.scale, cfg.ratio),
@@ -80,6 +91,13 @@ export function simclrBatch(x: Tensor, scale: number, cfg: SimclrConfig, seeds: 
       sigma: r.uniform(cfg.blur?.sigma[0] ?? 0.1, cfg.blur?.sigma[1] ?? 2),
     };
   });
+}
+
+/** SimCLR views of x (after pipelineInput) with one seed per sample, as batched tensor ops (any device). */
+export function simclrBatch(x: Tensor, scale: number, cfg: SimclrConfig, seeds: readonly number[]): Tensor {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  if (seeds.length !== N) throw new RangeError(`augment: ${N} images but ${seeds.length} seeds`);
+  const p = simclrParams(seeds, cfg, H, W);
   return tidy(() => {
     const crop = cropFlipResize(
       x,
@@ -115,9 +133,38 @@ export function simclrViewBatch(x: Tensor, cfg: SimclrConfig, seed: number): Ten
   const r = new Rng(seed);
   const s1 = r.seed();
   const s2 = r.seed();
-  const N = x.size(0);
+  const N = x.ndim === 4 ? x.size(0) : 0;
+  const seeds = [...drawSeeds(N, s1), ...drawSeeds(N, s2)];
+  if (usesFusedKernel(x, cfg)) {
+    const source = Array.from({ length: 2 * N }, (_, i) => i % N);
+    return viaKernel(x, source, cfg, seeds);
+  }
   return tidy(() => {
     const { x: input, scale } = pipelineInput(x, 2);
-    return simclrBatch(input, scale, cfg, [...drawSeeds(N, s1), ...drawSeeds(N, s2)]);
+    return simclrBatch(input, scale, cfg, seeds);
   });
+}
+
+/**
+ * SimCLR views of a batch (one seed per sample) by whichever path applies: the fused CPU kernel for
+ * uint8 CPU images with clamp "once", batched tensor ops otherwise. pipelines.ts `augment` uses it.
+ */
+export function simclrAugment(x: Tensor, cfg: SimclrConfig, seeds: readonly number[]): Tensor {
+  if (usesFusedKernel(x, cfg))
+    return viaKernel(
+      x,
+      seeds.map((_, i) => i),
+      cfg,
+      seeds,
+    );
+  return tidy(() => {
+    const { x: input, scale } = pipelineInput(x);
+    return simclrBatch(input, scale, cfg, seeds);
+  });
+}
+
+/** The fused kernel's views (fused.ts) of uint8 CPU images; a non-contiguous batch is copied first. */
+function viaKernel(x: Tensor, source: number[], cfg: SimclrConfig, seeds: readonly number[]): Tensor {
+  const params = simclrParams(seeds, cfg, x.size(1), x.size(2));
+  return tidy(() => fusedViews(x.isContiguous() ? x : x.contiguous(), source, params, cfg));
 }
