@@ -1,7 +1,7 @@
 // Fine-tuning a pretrained encoder and its from-scratch baseline on one labelled subset (the evaluation
-// suite's "fine-tune" and "scratch" rows, evaluate.ts). Both build the same network — encoder, the
-// projection head's first block when fine-tuning starts from it, a fresh linear head — and train it
-// with one loop (supervised.ts trainNetwork); only the starting weights and the config block differ.
+// suite's "fine-tune" and "scratch" rows, evaluate.ts). Both build the same kind of network — encoder,
+// the projection head's first block when their config's fromProjectionLayer is 1, a fresh linear head —
+// and train it with one loop (supervised.ts trainNetwork); the starting weights and config block differ.
 import { deriveSeed } from "../data/rng.js";
 import { type Encoder, EncoderClassifier, type ProjectionHead } from "../models/heads.js";
 import { type Device, manualSeed, type Tensor, tidy } from "../torch/index.js";
@@ -41,10 +41,10 @@ export interface FinetuneModelSource {
 
 /**
  * The network fine-tuning (pretrained = true) or the from-scratch baseline trains: encoder (pretrained
- * weights, or the random init drawn under `initSeed`), then — fine-tuning with fromProjectionLayer 1 —
- * the pretrained head's first block (Linear → BN → ReLU, SimCLRv2 ft_proj_selector = 1), then a fresh
- * linear head drawn under `headSeed`. The scratch network never gets a projection block: it is the
- * plain supervised network of the same encoder.
+ * weights, or the random init drawn under `initSeed`), then with fromProjectionLayer 1 the projection
+ * head's first block (Linear → BN → ReLU, SimCLRv2 ft_proj_selector = 1: the pretrained one, or for the
+ * baseline a fresh one of the same shape, so both train the same architecture), then a fresh linear
+ * head drawn under `headSeed`.
  */
 export function finetuneModel(
   src: FinetuneModelSource,
@@ -58,15 +58,13 @@ export function finetuneModel(
   let proj: Sequential | null = null;
   let projWidth = 0;
   try {
-    if (pretrained) {
-      loadPretrainedEncoder(enc, src.pretrained);
-      if (ft.fromProjectionLayer === 1) {
-        const head = src.makeHead(enc.featureDim);
-        proj = headBlock0(head, src.pretrained);
-        projWidth = head.widthAfter(1);
-        // A head built only to lend its first block: dispose the rest (block 0 goes with the model).
-        for (const b of head.blocks.slice(1)) b.dispose();
-      }
+    if (pretrained) loadPretrainedEncoder(enc, src.pretrained);
+    if (ft.fromProjectionLayer === 1) {
+      const head = src.makeHead(enc.featureDim);
+      proj = pretrained ? headBlock0(head, src.pretrained) : head.blocks[0]!;
+      projWidth = head.widthAfter(1);
+      // A head built only to lend its first block: dispose the rest (block 0 goes with the model).
+      for (const b of head.blocks.slice(1)) b.dispose();
     }
     manualSeed(seeds.head);
     return new EncoderClassifier(enc, numClasses, proj, projWidth);

@@ -192,7 +192,10 @@ export const FinetuneSchema = z.object({
   backboneLrScale: z.number().gt(0).max(1).default(1),
   /** label smoothing of the training cross entropy (Szegedy et al. 2016; 0 = none) */
   labelSmoothing: z.number().min(0).lt(1).default(0),
-  /** 0 = fresh head on the encoder output h; 1 = keep the first projection layer (SimCLRv2 ft_proj_selector=1) */
+  /**
+   * 0 = fresh head on the encoder output h; 1 = keep the first projection layer (SimCLRv2 ft_proj_selector=1).
+   * For the scratch baseline, 1 adds a randomly initialised block of that shape (the same network)
+   */
   fromProjectionLayer: z.union([z.literal(0), z.literal(1)]).default(0),
   /**
    * the fresh head's start: "random", or "probe" — first a linear probe on the frozen (pretrained)

@@ -38,7 +38,7 @@ const values = (m: Map<string, Tensor>) =>
     }),
   );
 
-test("fine-tuning from the head's first layer builds encoder + head block 0 with the pretrained weights, then a fresh fc", () => {
+test("fine-tuning from the head's first layer builds encoder + head block 0 with the pretrained weights, then a fresh fc; scratch the same shapes from random init", () => {
   const start = liveTensors();
   const pre = shiftedPretrained();
   const want = new Map([...pre].map(([k, v]) => [k, v.toNumbers()]));
@@ -69,14 +69,20 @@ test("fine-tuning from the head's first layer builds encoder + head block 0 with
   assert.deepEqual(m0.fc.weight.shape, [10, 16]);
   for (const [k, v] of values(m0.encoder.stateDict())) assert.deepEqual(v, want.get(`encoder.${k}`), k);
 
-  // scratch: the random init of seeds.init, no projection block even when fine-tuning keeps one
+  // scratch: the random init of seeds.init; with fromProjectionLayer 1 a fresh block of the head's
+  // first block's shape, drawn after the encoder (not the pretrained one)
   const s = finetuneModel(source(pre), 10, { fromProjectionLayer: 1 }, false, seeds);
   manualSeed(11);
   const init = new TinyEncoder(1, 8);
-  assert.equal(s.proj, null);
+  const initHead = new ProjectionHead(16, HEAD);
   assert.deepEqual(values(s.encoder.stateDict()), values(init.stateDict()));
+  assert.deepEqual(values(s.proj!.stateDict()), values(initHead.blocks[0]!.stateDict()));
   assert.notDeepEqual(values(s.encoder.stateDict()).get("body.0.weight"), want.get("encoder.body.0.weight"));
-  for (const x of [m1, m0, s, init, fc]) x.dispose();
+  assert.notDeepEqual(values(s.proj!.stateDict()).get("0.weight"), want.get("head.0.0.weight"));
+  const s0 = finetuneModel(source(pre), 10, { fromProjectionLayer: 0 }, false, seeds);
+  assert.equal(s0.proj, null);
+  assert.deepEqual(values(s0.encoder.stateDict()), values(init.stateDict()));
+  for (const x of [m1, m0, s, s0, init, initHead, fc]) x.dispose();
   for (const t of pre.values()) t.dispose();
   assert.equal(liveTensors(), start);
 });
