@@ -4,7 +4,7 @@
 // and train it with one loop (supervised.ts trainNetwork); the starting weights and config block differ.
 import { deriveSeed } from "../data/rng.js";
 import { type Encoder, EncoderClassifier, type ProjectionHead } from "../models/heads.js";
-import { type Device, manualSeed, type Tensor, tidy } from "../torch/index.js";
+import { type Device, keep, manualSeed, noGrad, type Tensor, tidy } from "../torch/index.js";
 import type { Sequential } from "../torch/nn/index.js";
 import { extractFeatures } from "./features.js";
 import { type FinetuneConfig, scaledLr } from "./simclr-config.js";
@@ -72,6 +72,28 @@ export function finetuneModel(
     enc.dispose();
     proj?.dispose();
     throw e;
+  }
+}
+
+/**
+ * Frozen features h mapped through the projection head's first block (Linear → BN → ReLU, eval mode):
+ * the pretrained block, or for a random-init baseline a fresh one drawn under `seed` — the
+ * representation SimCLRv2 fine-tunes from, here for the all-label probe (evaluate.logisticProbe).
+ */
+export function projectFeatures(
+  src: Pick<FinetuneModelSource, "makeHead" | "pretrained">,
+  h: readonly Tensor[],
+  pretrained: boolean,
+  seed: number,
+): Tensor[] {
+  manualSeed(seed);
+  const head = src.makeHead(h[0]!.shape[1]!);
+  try {
+    const block = pretrained ? headBlock0(head, src.pretrained) : head.blocks[0]!;
+    block.eval();
+    return h.map((x) => keep(tidy(() => noGrad(() => block.call(x)))));
+  } finally {
+    head.dispose();
   }
 }
 

@@ -17,7 +17,7 @@ import { balancedAccuracy, confusionMatrix, perClassRecall } from "../eval/class
 import { knnPredict } from "../eval/knn.js";
 import type { Encoder, ProjectionHead } from "../models/heads.js";
 import { type Device, keep, manualSeed, type Tensor, tidy } from "../torch/index.js";
-import { type FinetuneRun, finetune, loadPretrainedEncoder } from "./evaluate-finetune.js";
+import { type FinetuneRun, finetune, loadPretrainedEncoder, projectFeatures } from "./evaluate-finetune.js";
 import { chooseKnn } from "./evaluate-knn.js";
 import { extractFeatures, labelTensor, take } from "./features.js";
 import { logisticProbe } from "./logistic.js";
@@ -248,21 +248,22 @@ function knnRows(o: EvalSuiteOptions, task: LabelledTask, f: TaskFeatures, push:
 /** The full-label logistic probes on h. */
 function logisticRows(o: EvalSuiteOptions, task: LabelledTask, f: TaskFeatures, push: (r: EvalRow) => void): void {
   const lp = o.cfg.logisticProbe;
-  for (const [x, pretrained] of pairs(f, lp.randomInitBaseline)) {
+  for (const [h, pretrained] of pairs(f, lp.randomInitBaseline)) {
     const method: EvalMethod = pretrained ? "logistic-probe" : "logistic-probe-random-init";
-    const r = logisticProbe(
-      { x: x[0], y: task.train.labels },
-      { x: x[1], y: task.val.labels },
-      task.classNames.length,
-      {
+    const x = lp.fromProjectionLayer === 1 ? projectFeatures(o, h, pretrained, deriveSeed(o.seed, 0xe11c, 0x4ead)) : h;
+    let r: ReturnType<typeof logisticProbe>;
+    try {
+      r = logisticProbe({ x: x[0], y: task.train.labels }, { x: x[1], y: task.val.labels }, task.classNames.length, {
         l2Grid: lp.l2Grid,
         heldOut: lp.heldOut,
         maxIter: lp.maxIter,
         seed: deriveSeed(o.seed, 0x1091c),
-      },
-    );
+      });
+    } finally {
+      if (x !== h) for (const t of x) t.dispose();
+    }
     o.log?.(
-      `${task.name} ${method}: λ ${r.l2} (held-out ${r.heldOutAccuracy.map((h) => h.accuracy.toFixed(4)).join(" ")})`,
+      `${task.name} ${method}${x !== h ? " (head block 0)" : ""}: λ ${r.l2} (held-out ${r.heldOutAccuracy.map((a) => a.accuracy.toFixed(4)).join(" ")})`,
     );
     push(
       allLabelRow(task, method, pretrained ? o.pretrainEpoch : 0, {

@@ -150,6 +150,11 @@ export const LogisticProbeSchema = z.object({
   /** fraction of the training labels held out to choose λ */
   heldOut: z.number().gt(0).lt(1).default(0.1),
   maxIter: z.number().int().min(1).default(100),
+  /**
+   * 0 = probe h; 1 = probe the output of the projection head's first block (Linear → BN → ReLU, frozen,
+   * SimCLRv2's fine-tuning layer); the random-init baseline then gets a fresh block of that shape
+   */
+  fromProjectionLayer: z.union([z.literal(0), z.literal(1)]).default(0),
   /** also probe a randomly initialised encoder of the same shape */
   randomInitBaseline: z.boolean().default(true),
 });

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { finetuneModel } from "../../src/methods/evaluate-finetune.js";
+import { finetuneModel, projectFeatures } from "../../src/methods/evaluate-finetune.js";
 import { simclrModel } from "../../src/methods/simclr.js";
 import { trainNetwork } from "../../src/methods/supervised.js";
 import { EncoderClassifier, ProjectionHead } from "../../src/models/heads.js";
-import { keep, liveTensors, manualSeed, noGrad, type Tensor, tidy } from "../../src/torch/index.js";
+import { keep, liveTensors, manualSeed, noGrad, randn, type Tensor, tidy } from "../../src/torch/index.js";
 import { Linear } from "../../src/torch/nn/index.js";
 import { stripes, TinyEncoder } from "./helpers.js";
 
@@ -148,5 +148,42 @@ test("finetune.labelSmoothing: the training loss is (1 − ε)·CE + ε·mean ov
   assert.ok(Math.abs(r.loss - want) < 1e-5, `loss ${r.loss} vs ${want}`);
   const plain = await oneStep({});
   assert.ok(Math.abs(plain.loss - want) > 1e-3, "smoothing changes the loss");
+  assert.equal(liveTensors(), start);
+});
+
+test("projectFeatures maps h through the pretrained head's first block in eval mode: relu(γ·(W·h − μ)/√(σ² + 1e-5) + β), by hand in float64", () => {
+  const start = liveTensors();
+  const pre = shiftedPretrained();
+  const v = (k: string) => pre.get(k)!.toNumbers();
+  const [W, g, b, mu, vr] = ["0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var"].map((k) =>
+    v(`head.0.${k}`),
+  );
+  manualSeed(4);
+  const h = [randn([5, 16]), randn([3, 16])];
+  const [p5, p3] = projectFeatures(source(pre), h, true, 9);
+  for (const [x, p] of [
+    [h[0]!, p5!],
+    [h[1]!, p3!],
+  ] as const) {
+    const xs = x.toArray() as number[][];
+    const want = xs.flatMap((row) =>
+      Array.from({ length: 24 }, (_, j) => {
+        const wh = row.reduce((s, xi, i) => s + W![j * 16 + i]! * xi, 0);
+        return Math.max(0, (g![j]! * (wh - mu![j]!)) / Math.sqrt(vr![j]! + 1e-5) + b![j]!);
+      }),
+    );
+    assert.deepEqual(p.shape, [xs.length, 24]);
+    for (const [i, got] of p.toNumbers().entries())
+      assert.ok(Math.abs(got - want[i]!) < 1e-4 * (1 + Math.abs(want[i]!)), `[${i}] ${got} vs ${want[i]}`);
+  }
+  // the random-init baseline: a fresh block drawn under the seed, not the pretrained one
+  const [r5] = projectFeatures(source(pre), [h[0]!], false, 9);
+  manualSeed(9);
+  const fresh = new ProjectionHead(16, HEAD);
+  fresh.eval();
+  const want = tidy(() => fresh.blocks[0]!.call(h[0]!).toNumbers());
+  assert.deepEqual(r5!.toNumbers(), want);
+  for (const t of [...h, p5!, p3!, r5!, ...pre.values()]) t.dispose();
+  fresh.dispose();
   assert.equal(liveTensors(), start);
 });

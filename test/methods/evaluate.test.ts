@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { deriveSeed } from "../../src/data/rng.js";
 import { knnAccuracy } from "../../src/eval/knn.js";
 import { type LabelledTask, labelledSubset, loadPretrainedEncoder, runEvalSuite } from "../../src/methods/evaluate.js";
+import { projectFeatures } from "../../src/methods/evaluate-finetune.js";
 import { extractFeatures, labelTensor } from "../../src/methods/features.js";
+import { logisticProbe } from "../../src/methods/logistic.js";
 import { simclrModel } from "../../src/methods/simclr.js";
 import { EvaluateSchema } from "../../src/methods/simclr-config.js";
 import { ProjectionHead } from "../../src/models/heads.js";
@@ -216,6 +219,47 @@ test("the suite extracts each encoder's features once per task: kNN, L-BFGS and 
     ...(await run({})),
   ];
   assert.deepEqual(all.map(strip), alone.map(strip));
+  dispose();
+  assert.equal(liveTensors(), start);
+});
+
+test("evaluate.logisticProbe.fromProjectionLayer 1: the L-BFGS rows probe h mapped through the head's first block (pretrained; fresh for random init)", async () => {
+  const start = liveTensors();
+  const { task, train, val, pretrained, dispose } = stripesSetup(2);
+  const makeHead = (d: number) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 });
+  const logs: string[] = [];
+  const rows = await runEvalSuite({
+    makeEncoder: () => new TinyEncoder(1, 8),
+    makeHead,
+    pretrained,
+    pretrainEpoch: 2,
+    tasks: [task],
+    cfg: EvaluateSchema.parse({
+      labelFractions: [],
+      logisticProbe: { enabled: true, fromProjectionLayer: 1, maxIter: 20 },
+      finetune: { enabled: false },
+      scratch: { enabled: false },
+    }),
+    seed: 0,
+    log: (m) => logs.push(m),
+  });
+  assert.deepEqual(
+    rows.map((r) => r.method),
+    ["logistic-probe", "logistic-probe-random-init"],
+  );
+  assert.ok(logs.some((l) => l.startsWith("stripes logistic-probe (head block 0): λ")));
+  // Oracle: the probe run directly on the pretrained encoder's h through the pretrained block 0.
+  const enc = new TinyEncoder(1, 8);
+  loadPretrainedEncoder(enc, pretrained);
+  const h = [extractFeatures(enc, train.images), extractFeatures(enc, val.images)];
+  const p = projectFeatures({ makeHead, pretrained }, h, true, 0);
+  const direct = logisticProbe({ x: p[0]!, y: train.labels }, { x: p[1]!, y: val.labels }, 4, {
+    maxIter: 20,
+    seed: deriveSeed(0, 0x1091c),
+  });
+  assert.equal(rows[0]!.accuracy, direct.accuracy);
+  for (const t of [...h, ...p]) t.dispose();
+  enc.dispose();
   dispose();
   assert.equal(liveTensors(), start);
 });
