@@ -29,6 +29,26 @@ function stripesSetup(headLayers: 2 | 3) {
   return { task, train, val, pretrained, dispose };
 }
 
+const head2 = (d: number) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 });
+
+/** The suite with only its all-label rows (kNN, L-BFGS) on stripesSetup(2)'s task and model. */
+const allLabelRows = (s: ReturnType<typeof stripesSetup>, rows: object, log?: (m: string) => void) =>
+  runEvalSuite({
+    makeEncoder: () => new TinyEncoder(1, 8),
+    makeHead: head2,
+    pretrained: s.pretrained,
+    pretrainEpoch: 7,
+    tasks: [s.task],
+    cfg: EvaluateSchema.parse({
+      labelFractions: [],
+      finetune: { enabled: false },
+      scratch: { enabled: false },
+      ...rows,
+    }),
+    seed: 0,
+    log,
+  });
+
 test("labelled subsets are class-stratified: every class present, shares kept", () => {
   const labels = Int32Array.from({ length: 1000 }, (_, i) => (i < 500 ? 0 : 1 + (i % 5))); // class 0 is half
   const counts = (idx: Int32Array) => {
@@ -122,21 +142,9 @@ test("evaluate.repeats draws new subsets and seeds per repeat; repeat 0 equals t
 
 test("evaluate.knn: weighted kNN with the whole labelled pool as the bank, for the pretrained and a random-init encoder", async () => {
   const start = liveTensors();
-  const { task, train, val, pretrained, dispose } = stripesSetup(2);
-  const rows = await runEvalSuite({
-    makeEncoder: () => new TinyEncoder(1, 8),
-    makeHead: (d) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 }),
-    pretrained,
-    pretrainEpoch: 7,
-    tasks: [task],
-    cfg: EvaluateSchema.parse({
-      labelFractions: [],
-      knn: { enabled: true, k: 5, temperature: 0.5 },
-      finetune: { enabled: false },
-      scratch: { enabled: false },
-    }),
-    seed: 0,
-  });
+  const setup = stripesSetup(2);
+  const { train, val, pretrained, dispose } = setup;
+  const rows = await allLabelRows(setup, { knn: { enabled: true, k: 5, temperature: 0.5 } });
   assert.deepEqual(
     rows.map((r) => [r.method, r.labelled, r.pretrainEpoch, r.fraction]),
     [
@@ -225,24 +233,14 @@ test("the suite extracts each encoder's features once per task: kNN, L-BFGS and 
 
 test("evaluate.logisticProbe.fromProjectionLayer 1: the L-BFGS rows probe h mapped through the head's first block (pretrained; fresh for random init)", async () => {
   const start = liveTensors();
-  const { task, train, val, pretrained, dispose } = stripesSetup(2);
-  const makeHead = (d: number) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 });
+  const setup = stripesSetup(2);
+  const { train, val, pretrained, dispose } = setup;
   const logs: string[] = [];
-  const rows = await runEvalSuite({
-    makeEncoder: () => new TinyEncoder(1, 8),
-    makeHead,
-    pretrained,
-    pretrainEpoch: 2,
-    tasks: [task],
-    cfg: EvaluateSchema.parse({
-      labelFractions: [],
-      logisticProbe: { enabled: true, fromProjectionLayer: 1, maxIter: 20 },
-      finetune: { enabled: false },
-      scratch: { enabled: false },
-    }),
-    seed: 0,
-    log: (m) => logs.push(m),
-  });
+  const rows = await allLabelRows(
+    setup,
+    { logisticProbe: { enabled: true, fromProjectionLayer: 1, maxIter: 20 } },
+    (m) => logs.push(m),
+  );
   assert.deepEqual(
     rows.map((r) => r.method),
     ["logistic-probe", "logistic-probe-random-init"],
@@ -252,7 +250,7 @@ test("evaluate.logisticProbe.fromProjectionLayer 1: the L-BFGS rows probe h mapp
   const enc = new TinyEncoder(1, 8);
   loadPretrainedEncoder(enc, pretrained);
   const h = [extractFeatures(enc, train.images), extractFeatures(enc, val.images)];
-  const p = projectFeatures({ makeHead, pretrained }, h, true, 0);
+  const p = projectFeatures({ makeHead: head2, pretrained }, h, true, 0);
   const direct = logisticProbe({ x: p[0]!, y: train.labels }, { x: p[1]!, y: val.labels }, 4, {
     maxIter: 20,
     seed: deriveSeed(0, 0x1091c),
