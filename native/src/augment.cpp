@@ -232,7 +232,9 @@ at::Tensor simclrViews(const at::Tensor& images, const at::Tensor& source, const
   const float* L = offsets.data_ptr<float>();
   const float* T = taps.data_ptr<float>();
   float* dst = out.data_ptr<float>();
-  // One view per task unit: views cost the same up to the blur, which half of them skip.
+  // One view per task unit: views cost the same up to the blur, which half of them skip. Each view is
+  // made by one thread, so the result does not depend on the thread count. Parallel only because
+  // CMakeLists.txt compiles this file with -fopenmp (at::parallel_for is inline; serial without it).
   at::parallel_for(0, V, 1, [&](int64_t begin, int64_t end) {
     Scratch s;
     for (int64_t v = begin; v < end; v++) {
