@@ -3,11 +3,12 @@
 //   linear-probe              frozen pretrained encoder, eval mode, features h before the projection head
 //   linear-probe-random-init  the same probe on a randomly initialised encoder of the same shape
 //   fine-tune                 pretrained encoder (+ first projection block if fromProjectionLayer=1)
-//                             and a fresh linear head, everything trained
-//   scratch                   the same network from random init, trained on the same subset
-//   logistic-probe(-random-init)  all training labels: L-BFGS logistic regression on frozen features
-//                             with L2 chosen on a held-out split (logistic.ts; evaluate.logisticProbe)
-//   knn(-random-init)         all training labels: weighted kNN on frozen features (eval/knn.ts; evaluate.knn)
+//                             and a fresh linear head, everything trained (evaluate-finetune.ts)
+//   scratch                   the same kind of network from random init, trained on the same subset
+//   logistic-probe(-random-init)  all training labels: L-BFGS logistic regression on frozen features (h, or
+//                             the head's first block) with L2 chosen on a held-out split (logistic.ts)
+//   knn(-random-init)         all training labels: weighted kNN on frozen features (eval/knn.ts), k and τ
+//                             optionally chosen on a held-out split of the bank (evaluate-knn.ts)
 // Labelled subsets are drawn per fraction, stratified by class (every class present, proportions kept;
 // the paper samples 1%/10% "in a class-balanced way", solo-learn stratifies).
 
