@@ -141,6 +141,7 @@ export async function finetune(
         classWeights: ft.classWeights,
         balancedSampling: ft.balancedSampling,
         guards: ft.guards,
+        validations: ft.validations,
         seed: r.seeds.run,
         augment: cropFlip(ft.cropScale),
         onEpoch: r.onEpoch,

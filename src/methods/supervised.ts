@@ -48,6 +48,12 @@ export interface SupervisedOptions {
   /** training-time augmentation of a float [0,1] batch (crop + flip for fine-tuning) */
   augment?: (x: Tensor, rng: Rng) => Tensor;
   evalBatchSize?: number;
+  /**
+   * validation passes during training, at most (default 20; the last epoch always): the result is the
+   * last one, so fewer only thin the learning curve and the guards' view — and save time (each pass
+   * scores the whole validation set)
+   */
+  validations?: number;
   /** called after each epoch with its record (for metrics.jsonl and progress) */
   onEpoch?: (r: SupervisedEpoch) => void;
   /** linear probe only: train this classifier in place (the online probe) instead of a fresh one */
@@ -171,7 +177,10 @@ async function fit(
   // still gets enough updates (the paper fine-tunes 60 epochs at 1% vs 30 at 10%, B.5).
   const epochs = Math.max(o.epochs, Math.ceil((o.minSteps ?? 0) / stepsPerEpoch));
   const total = epochs * stepsPerEpoch;
-  const evalEvery = Math.ceil(epochs / 20);
+  const validations = o.validations ?? 20;
+  if (!(Number.isInteger(validations) && validations >= 1))
+    throw new RangeError(`validations must be an integer ≥ 1, got ${validations}`);
+  const evalEvery = Math.ceil(epochs / validations);
   const evalBs = o.evalBatchSize ?? 512;
   let collapsedEpochs = 0;
   let last: ClassificationReport | undefined;
@@ -216,7 +225,7 @@ async function fit(
         lossSum += loss * idx.length;
       }
       await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) and timers through
-      // Validate at most ~20 times per run (every epoch for ≤ 20 epochs): many short epochs of a tiny
+      // Validate at most ~`validations` (20) times per run (every epoch for ≤ 20 epochs): many short epochs of a tiny
       // labelled subset would otherwise spend most of the time on validation.
       if ((epoch + 1) % evalEvery !== 0 && epoch + 1 !== epochs) continue;
       last = evaluate(c, val.x, val.y, numClasses, evalBs, prep);

@@ -187,3 +187,38 @@ test("projectFeatures maps h through the pretrained head's first block in eval m
   fresh.dispose();
   assert.equal(liveTensors(), start);
 });
+
+test("finetune.validations: validation passes at every ⌈epochs/validations⌉-th epoch and the last; the final row is unchanged", async () => {
+  const start = liveTensors();
+  const data = stripes(16, 8, 3);
+  const run = async (validations?: number) => {
+    manualSeed(5);
+    const model = new EncoderClassifier(new TinyEncoder(1, 4), 4);
+    const head = new Map(model.fc.namedParameters().map(([k, v]) => [`fc.${k}`, v]));
+    const r = await trainNetwork(model, head, data, data, 4, {
+      epochs: 10,
+      batchSize: 8,
+      lr: 0.1,
+      weightDecay: 0,
+      guards: false,
+      seed: 1,
+      validations,
+    });
+    model.dispose();
+    return r;
+  };
+  const all = await run();
+  const three = await run(3);
+  assert.deepEqual(
+    all.history.map((h) => h.epoch),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
+  assert.deepEqual(
+    three.history.map((h) => h.epoch),
+    [4, 8, 10], // ⌈10/3⌉ = 4
+  );
+  assert.deepEqual(three.final, all.final);
+  assert.deepEqual(three.history.at(-1)!.loss, all.history.at(-1)!.loss);
+  data.images.dispose();
+  assert.equal(liveTensors(), start);
+});
