@@ -14,7 +14,7 @@ import { toDevice } from "../torch/device.js";
 import { keep, type Tensor } from "../torch/index.js";
 import type { Module } from "../torch/nn/index.js";
 import type { CheckpointFiles } from "./checkpoint.js";
-import { epochBatches, take, toUnitFloat } from "./features.js";
+import { epochBatches, take } from "./features.js";
 import { type RepresentationStats, representationStats } from "./monitors.js";
 import { type MonitorData, OnlineEval } from "./online-eval.js";
 import { type PretrainConfig, scaledLr } from "./simclr-config.js";
@@ -29,7 +29,10 @@ import {
 
 export type { MonitorData } from "./online-eval.js";
 
-/** Two augmented views of a float [0,1] batch; all randomness must come from `rng`. */
+/**
+ * Two augmented views, float (N,C,S,S), of a uint8 batch in the cache's pixel layout (N,H,W,C) on the
+ * training device; all randomness must come from `rng`.
+ */
 export type ViewsFn = (x: Tensor, rng: Rng) => [Tensor, Tensor];
 
 /** One step's result: the loss, the positive-pair accuracy, and the two views' embeddings (N each). */
@@ -111,8 +114,10 @@ export async function pretrain(model: SelfSupervised, o: PretrainOptions): Promi
       if (start === 0) initialKnnAccuracy = await online.initialKnn();
     },
     trainingStep: async (ctx) => {
-      // uint8 crosses to the device (pinned, non-blocking on CUDA), then views are made there.
-      const x = toUnitFloat(toDevice(take(o.pool, batches[ctx.batch]!), ctx.device));
+      // uint8 crosses to the device (pinned, non-blocking on CUDA), then views are made there: on the
+      // CPU by the fused kernel straight from uint8 (N,H,W,C) (src/data/augment/fused.ts; the float
+      // (N,C,H,W) batch this passed before took the tensor-op path, ~4× the augmentation's CPU time).
+      const x = toDevice(take(o.pool, batches[ctx.batch]!).permute(0, 2, 3, 1).contiguous(), ctx.device);
       let [v1, v2] = o.views(x, ctx.rng);
       if (ctx.world > 1) {
         // Views of the whole global batch on every rank keep the Rng draws of one process.

@@ -25,11 +25,14 @@ export function pipelineConfig(a: AugmentConfig, size: number): PipelineConfig {
   };
 }
 
-/** Two augmented views of a float [0,1] batch (N,C,H,W). */
+/**
+ * Two augmented views (N,C,S,S) at the input's side S: of uint8 images (N,H,W,C) (the cache layout,
+ * what pretraining passes: the fused CPU kernel) or of a float [0,1] batch (N,C,H,W).
+ */
 export const simclrViews =
   (a: AugmentConfig) =>
   (x: Tensor, rng: Rng): [Tensor, Tensor] =>
-    twoViews(x, pipelineConfig(a, x.shape[2]!), rng.seed());
+    twoViews(x, pipelineConfig(a, x.dtype === "uint8" ? x.shape[1]! : x.shape[2]!), rng.seed());
 
 /** Crop + flip only, the fine-tuning augmentation of paper B.5. */
 export const cropFlip =

@@ -14,7 +14,7 @@ import { buildEncoder, runSimclrStudy, type SimclrStudyResult } from "./study.js
 
 export interface SimclrDemoOptions {
   runsRoot: string;
-  /** wall-clock budget for the whole stage, seconds (default 210) */
+  /** wall-clock budget for the whole stage, seconds (default 300: ~14 pretraining epochs on an idle 2-core machine) */
   budgetSeconds?: number;
   log?: (msg: string) => void;
 }
@@ -48,7 +48,7 @@ function timeStep(cfg: SimclrConfig): number {
 
 export async function runSimclrDemo(o: SimclrDemoOptions): Promise<SimclrStudyResult & { epochs: number }> {
   const log = o.log ?? ((m: string) => console.log(m));
-  const budget = o.budgetSeconds ?? 210;
+  const budget = o.budgetSeconds ?? 300;
   const file = resolve(new URL("../../../configs/simclr-faces-synthetic.yaml", import.meta.url).pathname);
   // The recipe with the evaluation trimmed to fit a demo and moved to the semi-supervised regime SimCLR
   // is for: 10% of the 30% fine-tuning split (~70 labelled faces per task), 600 validation faces.
