@@ -5,6 +5,8 @@ export * from "./byol.js";
 export * from "./checkpoint.js";
 export * from "./compute.js";
 export * from "./evaluate.js";
+export * from "./evaluate-finetune.js";
+export * from "./evaluate-knn.js";
 export * from "./features.js";
 export * from "./guards.js";
 export * from "./logistic.js";

@@ -172,14 +172,16 @@ for (const syncBn of [false, true])
       assert.ok(maxDiff < 1e-4, `rank ${r}: max |Δparam| = ${maxDiff}`);
       for (const [i, l] of got.losses.entries())
         assert.ok(Math.abs(l - (single.losses[i] as number)) < 1e-4, `epoch ${i + 1} loss ${l} vs ${single.losses[i]}`);
-      // Contrastive accuracy is an argmax: with BN frozen the tiny encoder's projections start nearly
-      // parallel (loss ≈ ln 31), so a few near-ties flip with the float rounding of a different matmul
-      // shape. Allow 3 of the 96 anchors per epoch.
-      for (const [i, a] of got.acc.entries())
-        assert.ok(
-          Math.abs(a - (single.acc[i] as number)) <= 3 / 96 + 1e-9,
-          `rank ${r} epoch ${i + 1} accuracy ${a} vs ${single.acc[i]}`,
-        );
+      // Contrastive accuracy is an argmax over the 31 other views. With BN frozen the tiny encoder's
+      // projections stay nearly parallel (epoch losses within 0.01 of ln 31: every logit ties up to
+      // rounding), so the argmax follows the float rounding of a different matmul shape and says nothing
+      // about equivalence (measured: 7 vs 9 and 12 vs 6 of 96 anchors, with losses equal to 1e-6). Only
+      // epochs out of that tie regime are compared, exactly (BN trained: 0.1875 and 0.125 on both sides).
+      const ties = Math.log(31);
+      for (const [i, a] of got.acc.entries()) {
+        if (Math.abs((single.losses[i] as number) - ties) < 0.01) continue;
+        assert.equal(a, single.acc[i], `rank ${r} epoch ${i + 1} accuracy ${a} vs ${single.acc[i]}`);
+      }
     }
     assert.notEqual(single.losses[0], single.losses[1]);
   });
