@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { knnAccuracy, knnPredict } from "../../src/eval/knn.js";
-import { type LabelledTask, loadPretrainedEncoder, runEvalSuite } from "../../src/methods/evaluate.js";
+import { loadPretrainedEncoder } from "../../src/methods/evaluate.js";
 import { chooseKnn, knnPredictGrid } from "../../src/methods/evaluate-knn.js";
 import { extractFeatures, labelTensor } from "../../src/methods/features.js";
-import { simclrModel } from "../../src/methods/simclr.js";
-import { EvaluateSchema } from "../../src/methods/simclr-config.js";
-import { ProjectionHead } from "../../src/models/heads.js";
 import { fromTypedArray, liveTensors, manualSeed, randn, tidy } from "../../src/torch/index.js";
-import { stripes, TinyEncoder } from "./helpers.js";
+import { allLabelRows, stripesSetup, TinyEncoder } from "./helpers.js";
 
 test("knnPredictGrid gives knnPredict's predictions for every (k, τ) from one top-k search", () => {
   const start = liveTensors();
@@ -84,28 +81,14 @@ test("chooseKnn and knnPredictGrid name bad inputs", () => {
 
 test("evaluate.knn.kGrid: the suite scores the test set with the held-out argmax (k, τ) it logs, for each encoder", async () => {
   const start = liveTensors();
-  const train = stripes(96, 12, 1);
-  const val = stripes(48, 12, 2);
-  const task: LabelledTask = { name: "stripes", classNames: ["h", "v", "d", "a"], train, val };
-  manualSeed(0);
-  const model = simclrModel(new TinyEncoder(1, 8), { layers: 2, hidden: 16, out: 8 });
-  const pretrained = model.stateDict();
+  const setup = stripesSetup(2);
+  const { train, val, pretrained } = setup;
   const logs: string[] = [];
-  const rows = await runEvalSuite({
-    makeEncoder: () => new TinyEncoder(1, 8),
-    makeHead: (d) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 }),
-    pretrained,
-    pretrainEpoch: 3,
-    tasks: [task],
-    cfg: EvaluateSchema.parse({
-      labelFractions: [],
-      knn: { enabled: true, kGrid: [1, 7, 30], temperatureGrid: [0.1, 1], heldOut: 0.25 },
-      finetune: { enabled: false },
-      scratch: { enabled: false },
-    }),
-    seed: 0,
-    log: (m) => logs.push(m),
-  });
+  const rows = await allLabelRows(
+    setup,
+    { knn: { enabled: true, kGrid: [1, 7, 30], temperatureGrid: [0.1, 1], heldOut: 0.25 } },
+    (m) => logs.push(m),
+  );
   const enc = new TinyEncoder(1, 8);
   loadPretrainedEncoder(enc, pretrained);
   const choice = logs.map((l) => /^stripes knn: k (\d+), τ ([\d.]+) \(held-out (.*)\)$/.exec(l)).find((m) => m);
@@ -128,7 +111,6 @@ test("evaluate.knn.kGrid: the suite scores the test set with the held-out argmax
   assert.equal(rows[0]!.method, "knn");
   assert.equal(rows[0]!.accuracy, direct);
   enc.dispose();
-  model.dispose();
-  for (const t of [...pretrained.values(), train.images, val.images]) t.dispose();
+  setup.dispose();
   assert.equal(liveTensors(), start);
 });

@@ -2,52 +2,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { deriveSeed } from "../../src/data/rng.js";
 import { knnAccuracy } from "../../src/eval/knn.js";
-import { type LabelledTask, labelledSubset, loadPretrainedEncoder, runEvalSuite } from "../../src/methods/evaluate.js";
+import { labelledSubset, loadPretrainedEncoder, runEvalSuite } from "../../src/methods/evaluate.js";
 import { projectFeatures } from "../../src/methods/evaluate-finetune.js";
 import { extractFeatures, labelTensor } from "../../src/methods/features.js";
 import { logisticProbe } from "../../src/methods/logistic.js";
-import { simclrModel } from "../../src/methods/simclr.js";
 import { EvaluateSchema } from "../../src/methods/simclr-config.js";
 import { ProjectionHead } from "../../src/models/heads.js";
-import { liveTensors, manualSeed, tidy } from "../../src/torch/index.js";
-import { stripes, TinyEncoder } from "./helpers.js";
-
-/** A 4-class stripes task (96 train, 48 validation images) and a tiny SimCLR model's state as "pretrained". */
-function stripesSetup(headLayers: 2 | 3) {
-  const train = stripes(96, 12, 1);
-  const val = stripes(48, 12, 2);
-  const task: LabelledTask = { name: "stripes", classNames: ["h", "v", "d", "a"], train, val };
-  manualSeed(0);
-  const model = simclrModel(new TinyEncoder(1, 8), { layers: headLayers, hidden: 16, out: 8 });
-  const pretrained = model.stateDict();
-  const dispose = () => {
-    for (const t of pretrained.values()) t.dispose();
-    model.dispose();
-    train.images.dispose();
-    val.images.dispose();
-  };
-  return { task, train, val, pretrained, dispose };
-}
-
-const head2 = (d: number) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 });
-
-/** The suite with only its all-label rows (kNN, L-BFGS) on stripesSetup(2)'s task and model. */
-const allLabelRows = (s: ReturnType<typeof stripesSetup>, rows: object, log?: (m: string) => void) =>
-  runEvalSuite({
-    makeEncoder: () => new TinyEncoder(1, 8),
-    makeHead: head2,
-    pretrained: s.pretrained,
-    pretrainEpoch: 7,
-    tasks: [s.task],
-    cfg: EvaluateSchema.parse({
-      labelFractions: [],
-      finetune: { enabled: false },
-      scratch: { enabled: false },
-      ...rows,
-    }),
-    seed: 0,
-    log,
-  });
+import { liveTensors, tidy } from "../../src/torch/index.js";
+import { allLabelRows, head2, stripesSetup, TinyEncoder } from "./helpers.js";
 
 test("labelled subsets are class-stratified: every class present, shares kept", () => {
   const labels = Int32Array.from({ length: 1000 }, (_, i) => (i < 500 ? 0 : 1 + (i % 5))); // class 0 is half

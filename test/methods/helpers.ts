@@ -3,8 +3,11 @@
 // brightness, contrast and stripe phase — nuisances a random encoder's features mix with the class,
 // and which SimCLR's colour jitter and crops teach the encoder to ignore.
 import { Rng } from "../../src/data/rng.js";
-import type { Encoder } from "../../src/models/heads.js";
-import { fromTypedArray, keep, type Tensor, tidy } from "../../src/torch/index.js";
+import { type LabelledTask, runEvalSuite } from "../../src/methods/evaluate.js";
+import { simclrModel } from "../../src/methods/simclr.js";
+import { EvaluateSchema } from "../../src/methods/simclr-config.js";
+import { type Encoder, ProjectionHead } from "../../src/models/heads.js";
+import { fromTypedArray, keep, manualSeed, type Tensor, tidy } from "../../src/torch/index.js";
 import { BatchNorm2d, Conv2d, Module, ReLU, Sequential } from "../../src/torch/nn/index.js";
 
 export class TinyEncoder extends Module implements Encoder {
@@ -143,3 +146,40 @@ export function colourStripes(n: number, size: number, seed: number): { images: 
   }
   return { images: keep(fromTypedArray(px, [n, 3, size, size])), labels };
 }
+
+/** A 4-class stripes task (96 train, 48 validation images) and a tiny SimCLR model's state as "pretrained". */
+export function stripesSetup(headLayers: 2 | 3) {
+  const train = stripes(96, 12, 1);
+  const val = stripes(48, 12, 2);
+  const task: LabelledTask = { name: "stripes", classNames: ["h", "v", "d", "a"], train, val };
+  manualSeed(0);
+  const model = simclrModel(new TinyEncoder(1, 8), { layers: headLayers, hidden: 16, out: 8 });
+  const pretrained = model.stateDict();
+  const dispose = () => {
+    for (const t of pretrained.values()) t.dispose();
+    model.dispose();
+    train.images.dispose();
+    val.images.dispose();
+  };
+  return { task, train, val, pretrained, dispose };
+}
+
+export const head2 = (d: number) => new ProjectionHead(d, { layers: 2, hidden: 16, out: 8 });
+
+/** The suite with only its all-label rows (kNN, L-BFGS) on stripesSetup(2)'s task and model. */
+export const allLabelRows = (s: ReturnType<typeof stripesSetup>, rows: object, log?: (m: string) => void) =>
+  runEvalSuite({
+    makeEncoder: () => new TinyEncoder(1, 8),
+    makeHead: head2,
+    pretrained: s.pretrained,
+    pretrainEpoch: 7,
+    tasks: [s.task],
+    cfg: EvaluateSchema.parse({
+      labelFractions: [],
+      finetune: { enabled: false },
+      scratch: { enabled: false },
+      ...rows,
+    }),
+    seed: 0,
+    log,
+  });
